@@ -1,0 +1,1 @@
+"""Bundled assignments: each folder holds a config, suites, problem functions and notebooks."""

@@ -1,0 +1,199 @@
+"""Hidden suite: gradient_step and gradient_descent.
+
+Expected values come from ``reference.gradient_descent`` and from closed forms computed here at test
+time. ``gradient_descent`` is always graded with the reference ``gradient_step`` swapped in, so a bug
+in the student's step costs the step's points only.
+"""
+
+import numpy as np
+import pytest
+
+from autograder import checks
+from reference import gradient_descent as reference
+
+
+def random_quadratic(rng: np.random.Generator, dimension: int, condition: float):
+    """A rotated quadratic with eigenvalues spread over [L / condition, L], L = 1, and a start that
+    excites every eigenvector (so no direction converges by accident)."""
+    rotation, _ = np.linalg.qr(rng.standard_normal((dimension, dimension)))
+    eigenvalues = np.geomspace(1.0 / condition, 1.0, dimension)
+    hessian = rotation @ np.diag(eigenvalues) @ rotation.T
+    hessian = (hessian + hessian.T) / 2
+    optimum = rng.standard_normal(dimension)
+    w0 = optimum + rotation @ (rng.uniform(1.0, 2.0, dimension) * rng.choice([-1.0, 1.0], dimension))
+    return hessian, optimum, w0
+
+
+@pytest.fixture
+def isolated(submission, problems):
+    """The student's gradient_descent, with the reference gradient_step in place of theirs."""
+    return submission.with_reference(gradient_step=problems.bind("gradient_step"))
+
+
+def quadratic(problems, hessian, optimum):
+    return (problems.bind("quadratic_loss", hessian=hessian, optimum=optimum),
+            problems.bind("quadratic_grad", hessian=hessian, optimum=optimum))
+
+
+# ----------------------------------------------------------------------------------- gradient_step
+@pytest.mark.graded("gradient_step", points=1.5)
+@pytest.mark.parametrize("shape", [(4,), (3, 2)], ids=["vector", "matrix"])
+def test_step_on_arrays(submission, shape):
+    """computes w - lr * grad for arrays"""
+    rng = np.random.default_rng(11)
+    w, grad, lr = rng.standard_normal(shape), rng.standard_normal(shape), 0.37
+    got = submission.gradient_step(w, grad, lr)
+    checks.assert_close(got, reference.gradient_step(w, grad, lr), "gradient_step(w, grad, lr)",
+                        rtol=1e-12, inputs=f"w of shape {shape}, lr = {lr}")
+
+
+@pytest.mark.graded("gradient_step", points=0.5)
+def test_step_on_floats(submission):
+    """computes w - lr * grad for plain floats"""
+    got = checks.as_float(submission.gradient_step(2.5, -0.75, 0.2), "gradient_step(2.5, -0.75, 0.2)")
+    checks.assert_close(got, reference.gradient_step(2.5, -0.75, 0.2), "gradient_step(2.5, -0.75, 0.2)",
+                        rtol=1e-12)
+
+
+@pytest.mark.graded("gradient_step", points=1)
+def test_step_leaves_w_unchanged(submission):
+    """returns a new value and leaves w unchanged"""
+    w = np.array([1.0, -2.0, 3.0])
+    submission.gradient_step(w, np.array([0.5, 0.5, 0.5]), 0.1)
+    mutated = submission.last_call.mutated
+    assert not mutated, (f"gradient_step changed its argument {', '.join(mutated)} in place (for example with "
+                         "w -= ...); compute and return a new array instead.")
+
+
+# -------------------------------------------------------------------------------- gradient_descent
+@pytest.mark.graded("gradient_descent", points=1.5)
+def test_descent_matches_closed_form(isolated, problems):
+    """reaches the closed-form iterate on an ill-conditioned quadratic"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(21), 6, 50.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    steps, lr = 300, 1.0  # lr = 1 / L
+    w, losses = isolated.gradient_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
+    expected_w = checks.quadratic_iterate(hessian, optimum, w0, lr, steps)
+    what = "gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=300, tol=0.0)"
+    checks.assert_close(w, expected_w, f"the w returned by {what}", rtol=1e-8, atol=1e-10,
+                        inputs="a 6-dimensional quadratic with condition number 50, lr = 1/L")
+    losses = checks.assert_losses_list(losses, f"the losses returned by {what}", length=steps + 1)
+    expected = [loss(checks.quadratic_iterate(hessian, optimum, w0, lr, t)) for t in (0, 1, steps // 2, steps)]
+    checks.assert_close(losses[[0, 1, steps // 2, steps]], expected, "losses[0], losses[1], losses[150], "
+                        "losses[300]", rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.graded("gradient_descent", points=1, visibility="after_due_date")
+def test_descent_solves_least_squares(isolated, problems):
+    """converges to the least-squares solution"""
+    rng = np.random.default_rng(22)
+    X = rng.standard_normal((60, 4)) @ np.diag([1.0, 2.0, 0.5, 3.0])
+    y = X @ rng.standard_normal(4) + 0.1 * rng.standard_normal(60)
+    optimum = np.linalg.lstsq(X, y, rcond=None)[0]
+    lr = 1.0 / np.linalg.eigvalsh(X.T @ X).max()
+    loss = problems.bind("least_squares_loss", X=X, y=y)
+    grad = problems.bind("least_squares_grad", X=X, y=y)
+    w, _ = isolated.gradient_descent(loss, grad, np.zeros(4), lr, max_iters=10_000, tol=0.0)
+    checks.assert_close(w, optimum, "gradient_descent on least squares (10,000 steps, lr = 1/L)",
+                        rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.graded("gradient_descent", points=1)
+def test_descent_follows_update_rule(isolated, problems):
+    """steps by w - lr * grad_fn(w), from w0, once per step"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(23), 3, 5.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    recorded = checks.Recorder(grad)
+    lr, steps = 0.4, 8
+    w, losses = isolated.gradient_descent(loss, recorded, w0, lr, max_iters=steps, tol=0.0)
+    what = "gradient_descent (the points where it called grad_fn)"
+    checks.assert_gradient_path(recorded.points, lr, grad, what, start=w0)
+    distinct = checks.distinct_points(recorded.points)
+    assert len(distinct) >= steps, (f"gradient_descent with max_iters={steps} and tol=0 evaluated grad_fn at "
+                                    f"{len(distinct)} different points; each of the {steps} steps needs one.")
+    checks.assert_close(w, checks.quadratic_iterate(hessian, optimum, w0, lr, steps),
+                        f"the w returned after {steps} steps", rtol=1e-10)
+    expected = [loss(checks.quadratic_iterate(hessian, optimum, w0, lr, t)) for t in range(steps + 1)]
+    checks.assert_close(checks.assert_losses_list(losses, "losses", length=steps + 1), expected,
+                        "losses (loss_fn at w0 and after each step)", rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.graded("gradient_descent", points=1)
+@pytest.mark.parametrize("tol", [1e-3, 1e-6], ids=["tol=1e-3", "tol=1e-6"])
+def test_descent_stopping_rule(isolated, problems, tol):
+    """stops right after the first step whose improvement is below tol"""
+    # On a parabola the improvements shrink by (1 - lr a)^2 = 0.64 per step, so no improvement is
+    # within a factor 0.64 of tol by accident: the right stopping step is unambiguous.
+    loss = problems.bind("parabola_loss", curvature=2.0, optimum=1.0)
+    grad = problems.bind("parabola_grad", curvature=2.0, optimum=1.0)
+    expected_w, expected_losses = reference.gradient_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
+    w, losses = isolated.gradient_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
+    losses = checks.assert_losses_list(losses, f"the losses with tol={tol}")
+    improvements = np.abs(np.diff(expected_losses))
+    assert losses.size == len(expected_losses), (
+        f"with tol={tol}, gradient_descent took {losses.size - 1} steps; the first step whose improvement "
+        f"|losses[-2] - losses[-1]| is below tol is step {len(expected_losses) - 1} (improvement "
+        f"{improvements[-1]:.3g}, previous {improvements[-2]:.3g}), and it should stop right after it.")
+    checks.assert_close(w, expected_w, f"the w returned with tol={tol}", rtol=1e-10)
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_honours_max_iters(isolated, problems):
+    """takes exactly max_iters steps when tol is never reached"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(24), 3, 100.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    w, losses = isolated.gradient_descent(loss, grad, w0, 0.01, max_iters=37, tol=0.0)
+    checks.assert_losses_list(losses, "losses with max_iters=37 and tol=0", length=38)
+    checks.assert_close(w, checks.quadratic_iterate(hessian, optimum, w0, 0.01, 37),
+                        "the w returned after max_iters=37 steps", rtol=1e-10)
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_zero_iterations(isolated, problems):
+    """max_iters=0 returns w0 and [loss_fn(w0)]"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(25), 3, 10.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    w, losses = isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=0)
+    checks.assert_close(w, w0, "the w returned with max_iters=0", rtol=0, atol=0)
+    checks.assert_close(checks.assert_losses_list(losses, "losses with max_iters=0", length=1), [loss(w0)],
+                        "losses with max_iters=0", rtol=1e-12)
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_with_float_start(isolated, problems):
+    """works with a float w0"""
+    loss = problems.bind("parabola_loss", curvature=3.0, optimum=-2.0)
+    grad = problems.bind("parabola_grad", curvature=3.0, optimum=-2.0)
+    w, losses = isolated.gradient_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
+    expected_w, expected_losses = reference.gradient_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
+    checks.assert_close(checks.as_float(w, "the w returned for a float w0"), expected_w,
+                        "the w returned for w0 = 1.5", rtol=1e-10)
+    checks.assert_close(losses, expected_losses, "the losses for w0 = 1.5", rtol=1e-10)
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_leaves_w0_unchanged(isolated, problems):
+    """leaves w0 unchanged"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(26), 3, 10.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=5)
+    mutated = isolated.last_call.mutated
+    assert not mutated, (f"gradient_descent changed {', '.join(mutated)} in place; copy w0 first "
+                         "(w = np.array(w0, dtype=float)) or use w = w - lr * g rather than w -= lr * g.")
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.parametrize("lr_times_L", [1.9, 2.5], ids=["lr=1.9/L", "lr=2.5/L"])
+def test_descent_stable_and_divergent_rates(isolated, problems, lr_times_L):
+    """never increases the loss for lr < 2/L, and reports divergence for lr > 2/L"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(27), 4, 20.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    steps = 60
+    _, losses = isolated.gradient_descent(loss, grad, w0, lr_times_L, max_iters=steps, tol=0.0)
+    losses = checks.assert_losses_list(losses, f"the losses for lr = {lr_times_L}/L", length=steps + 1)
+    expected = [loss(checks.quadratic_iterate(hessian, optimum, w0, lr_times_L, t)) for t in range(steps + 1)]
+    checks.assert_close(losses, expected, f"the losses for lr = {lr_times_L}/L", rtol=1e-8, atol=1e-12)
+    if lr_times_L < 2:
+        checks.assert_nonincreasing(losses, f"gradient_descent with lr = {lr_times_L}/L")
+    else:
+        assert losses[-1] > 1e6 * losses[0], "with lr = 2.5/L the returned losses should show divergence."

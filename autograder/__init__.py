@@ -1,0 +1,1 @@
+"""Grades Jupyter-notebook assignments: sandboxed workers, hidden pytest suites, stored results."""

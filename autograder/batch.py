@@ -1,0 +1,137 @@
+"""Grading a batch: find submissions, grade each (or reuse its stored result), write the outputs.
+
+Layout of ``--out DIR``: ``gradebook.sqlite`` (the record), ``results/<id>.json`` (Gradescope schema)
+and ``grades.csv`` (``submission,score,max_score,<function>...``), both derived from the gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.assignment import Assignment
+from autograder.gradebook import Gradebook, now
+from autograder.grading import grade_notebook
+from autograder.results import SubmissionResult
+
+
+class BatchError(Exception):
+    """The batch cannot start (for example a path that does not exist); the message says why."""
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    id: str
+    path: Path
+    problem: str | None = None  # set when the file must not be graded (the message says why)
+
+
+def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
+    """Notebooks given directly (id: file stem) or found under folders (id: relative path, no suffix)."""
+    found: list[SubmissionFile] = []
+    for path in paths:
+        if path.is_dir():
+            root = path.resolve()
+            for notebook in sorted(path.rglob("*.ipynb")):
+                if ".ipynb_checkpoints" in notebook.parts:
+                    continue
+                relative = notebook.relative_to(path).with_suffix("").as_posix()
+                found.append(SubmissionFile(relative, notebook, _link_problem(notebook, root)))
+        elif path.exists():
+            found.append(SubmissionFile(path.stem, path))
+        else:
+            raise BatchError(f"{path} does not exist; give notebooks or folders of notebooks.")
+    return _unique_ids(found)
+
+
+def _link_problem(notebook: Path, root: Path) -> str | None:
+    if notebook.is_symlink() and not notebook.resolve().is_relative_to(root):
+        return "The submission is a symbolic link to a file outside the submissions folder; submit the notebook itself."
+    return None
+
+
+def _unique_ids(found: list[SubmissionFile]) -> list[SubmissionFile]:
+    seen: dict[str, int] = {}
+    unique = []
+    for item in found:
+        count = seen.get(item.id, 0) + 1
+        seen[item.id] = count
+        if count > 1:  # two paths map to one id: keep both, visibly
+            problem = (f"Another submission already has the id {item.id!r} ({item.path} was given twice "
+                       "or under two folders); this copy is stored as a separate result.")
+            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem or problem)
+        unique.append(item)
+    return unique
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        digest.update(f"unreadable: {error}".encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class BatchSummary:
+    graded: int = 0
+    reused: int = 0
+    results: list[SubmissionResult] | None = None
+
+
+Progress = Callable[[SubmissionFile, SubmissionResult, bool], None]
+
+
+def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: Path, *,
+                regrade: bool = False, progress: Progress | None = None) -> BatchSummary:
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    summary = BatchSummary(results=[])
+    try:
+        for item in submissions:
+            digest = content_hash(item.path)
+            stored = gradebook.get(assignment.slug, item.id)
+            reuse = (not regrade and stored is not None and stored.content_hash == digest
+                     and stored.suite_version == assignment.suite_version)
+            if reuse:
+                result = stored.result
+                summary.reused += 1
+            else:
+                started = now()
+                result = grade_notebook(item.path, item.id, assignment, problem=item.problem)
+                gradebook.store(result, digest, assignment.suite_version, started)
+                summary.graded += 1
+            _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
+            summary.results.append(result)
+            if progress is not None:
+                progress(item, result, reuse)
+    finally:
+        gradebook.close()
+    write_grades_csv(out / "grades.csv", assignment, summary.results)
+    return summary
+
+
+def write_grades_csv(path: Path, assignment: Assignment, results: list[SubmissionResult]) -> None:
+    temporary = path.with_suffix(".csv.tmp")
+    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", "score", "max_score", *assignment.functions])
+        for result in sorted(results, key=lambda r: r.submission):
+            per_function = result.function_scores()
+            writer.writerow([result.submission, f"{result.score:g}", f"{result.max_score:g}",
+                             *(f"{per_function.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions)])
+    os.replace(temporary, path)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,1 @@
+"""Reference solutions: the trusted oracle of every hidden test."""
