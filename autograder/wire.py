@@ -131,7 +131,7 @@ def _add_array(value: np.ndarray, arrays: list[bytes], limits: Limits) -> int:
     if len(arrays) >= limits.max_arrays:
         raise EncodeError(f"the message holds more than {limits.max_arrays} arrays")
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(plain), allow_pickle=False)
+    np.save(buffer, plain, allow_pickle=False)
     blob = buffer.getvalue()
     if len(blob) > limits.max_array_bytes:
         raise EncodeError(f"an array of {len(blob):,} bytes is over the {limits.max_array_bytes:,} limit")

@@ -11,6 +11,7 @@ Started by the grader as ``python -I -m autograder.worker READ_FD WRITE_FD``.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import inspect
 import io
@@ -265,10 +266,8 @@ def _arrays_to_watch(function: Callable[..., Any], args: list[Any], kwargs: dict
 def main(argv: list[str]) -> None:
     read_fd, write_fd = int(argv[1]), int(argv[2])
     server = WorkerServer(wire.Channel(read_fd, write_fd, nonblocking=False))
-    try:
+    with contextlib.suppress(wire.ChannelClosed):  # the grader went away: nothing left to do
         server.serve()
-    except wire.ChannelClosed:
-        pass  # the grader went away: nothing left to do
     sys.stdout.flush()
     os._exit(0)  # skip atexit handlers a notebook may have registered
 

@@ -1,0 +1,494 @@
+"""Hidden suite: diagnose_trace and pick_learning_rate.
+
+Every trace is made at test time by a real gradient-descent run (the closed-form iterate on a
+quadratic, or ``reference.gradient_descent``), and its expected label follows from the dynamics:
+on a quadratic with largest curvature L and smallest mu, a run of T steps with rate eta is
+
+* ``too_small`` when eta L <= 0.01 and T eta L <= 0.5 (no mode has decayed by more than e^-1),
+* ``good`` when 0.5 <= eta L <= 1.5 and T eta mu >= 10 (every mode has decayed by e^-20),
+* ``too_large`` when eta L >= 2.5 (the top mode grows by at least 1.5 per step).
+
+Runs between these regions are ambiguous and never built. The reference ``diagnose_trace`` must
+agree with every label; if it does not, the test itself is wrong and fails with a grader-side error.
+Expected winners of ``pick_learning_rate`` come from ``reference.pick_learning_rate``, on problems
+built so that the winner leads by a margin far above round-off.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from autograder import checks
+from reference import gradient_descent as descent
+from reference import learning_rate as reference
+
+LABELS = ("too_small", "good", "too_large")
+
+
+class SuiteBug(RuntimeError):
+    """A test built an input that contradicts its own premise; never the student's fault."""
+
+
+# ------------------------------------------------------------------------------------- problems
+def random_quadratic(rng: np.random.Generator, dimension: int, condition: float, top: float = 1.0):
+    """A rotated quadratic with eigenvalues spread over [top / condition, top], and a start that
+    excites every eigenvector (so no mode is missing from the trace by accident)."""
+    rotation, _ = np.linalg.qr(rng.standard_normal((dimension, dimension)))
+    eigenvalues = top * np.geomspace(1.0 / condition, 1.0, dimension)
+    hessian = rotation @ np.diag(eigenvalues) @ rotation.T
+    hessian = (hessian + hessian.T) / 2
+    optimum = rng.standard_normal(dimension)
+    w0 = optimum + rotation @ (rng.uniform(1.0, 2.0, dimension) * rng.choice([-1.0, 1.0], dimension))
+    return hessian, optimum, w0
+
+
+def quadratic(problems, hessian, optimum):
+    return (problems.bind("quadratic_loss", hessian=hessian, optimum=optimum),
+            problems.bind("quadratic_grad", hessian=hessian, optimum=optimum))
+
+
+def least_squares_problem(seed: int, rows: int = 50, columns: int = 4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, columns)) @ np.diag(rng.uniform(0.3, 3.0, columns))
+    y = X @ rng.standard_normal(columns) + 0.3 * rng.standard_normal(rows)
+    return X, y
+
+
+# --------------------------------------------------------------------------------------- traces
+@dataclass(frozen=True)
+class Trace:
+    losses: np.ndarray
+    label: str
+    origin: str
+
+    def describe(self, losses: np.ndarray | None = None) -> str:
+        shown = self.losses if losses is None else losses
+        n = shown.size
+        picks = sorted({0, n // 4, n // 2, (3 * n) // 4, n - 1})
+        values = ", ".join(f"[{i}] {shown[i]:.8g}" for i in picks)
+        return f"a trace of {n} losses ({values}) from {self.origin}"
+
+
+def dynamics_label(eta_top: float, eta_bottom: float, steps: int) -> str | None:
+    """The label a run's dynamics give it (eta_top = eta L, eta_bottom = eta mu), None if ambiguous."""
+    if eta_top <= 0.01 and steps * eta_top <= 0.5:
+        return "too_small"
+    if 0.5 <= eta_top <= 1.5 and steps * eta_bottom >= 10:
+        return "good"
+    if eta_top >= 2.5:
+        return "too_large"
+    return None
+
+
+def labelled(losses, eta_top: float, eta_bottom: float, steps: int, origin: str) -> Trace:
+    """A trace with the label its dynamics give it, after checking the test's own premises."""
+    losses = np.asarray(losses, dtype=float)
+    label = dynamics_label(eta_top, eta_bottom, steps)
+    if label is None:
+        raise SuiteBug(f"grader error: the run {origin} is ambiguous and must not be graded")
+    if losses.size < 10 or losses.size != steps + 1:
+        raise SuiteBug(f"grader error: the run {origin} gave {losses.size} losses for {steps} steps")
+    if reference.diagnose_trace(losses) != label:
+        raise SuiteBug(f"grader error: the reference labels the run {origin} "
+                       f"{reference.diagnose_trace(losses)!r}, its dynamics say {label!r}")
+    return Trace(losses, label, origin)
+
+
+def closed_form_trace(rng: np.random.Generator, eta_top: float, steps: int, *, dimension: int,
+                      condition: float, top: float, offset: float) -> Trace:
+    """Losses of gradient descent on a random quadratic (plus a constant), from the closed form."""
+    hessian, optimum, w0 = random_quadratic(rng, dimension, condition, top)
+    eigenvalues, vectors = np.linalg.eigh(hessian)
+    amplitude = vectors.T @ (w0 - optimum)
+    lr = eta_top / top
+    with np.errstate(all="ignore"):  # a diverging run may overflow; that is part of its trace
+        factors = (1 - lr * eigenvalues) ** (2 * np.arange(steps + 1)[:, None])
+        losses = offset + 0.5 * (factors * (eigenvalues * amplitude**2)).sum(axis=1)
+    origin = (f"{steps} steps of gradient descent with lr = {eta_top:g}/L on a {dimension}-dimensional "
+              f"quadratic with condition number {condition:g}")
+    return labelled(losses, eta_top, eta_top / condition, steps, origin)
+
+
+def descent_trace(loss, grad, w0, lr: float, steps: int, curvatures: np.ndarray, problem: str) -> Trace:
+    """Losses of the reference gradient_descent (tol = 0, so it takes every step)."""
+    with np.errstate(all="ignore"):  # diverging runs overflow to inf and then nan: that is the point
+        _, losses = descent.gradient_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
+    top, bottom = float(np.max(curvatures)), float(np.min(curvatures))
+    origin = f"{steps} steps of gradient descent with lr = {lr * top:g}/L on {problem}"
+    return labelled(losses, lr * top, lr * bottom, steps, origin)
+
+
+def too_small_traces() -> list[Trace]:
+    rng = np.random.default_rng(101)
+    traces = []
+    for eta_top in (0.002, 0.005, 0.01, 0.002, 0.005, 0.01, 0.003, 0.008, 0.004, 0.01):
+        longest = math.floor(0.5 / eta_top + 1e-9)
+        traces.append(closed_form_trace(
+            rng, eta_top, int(rng.integers(45, longest + 1)), dimension=int(rng.integers(2, 9)),
+            condition=float(rng.choice([1.0, 4.0, 10.0, 50.0, 200.0])),
+            top=float(rng.choice([1e-3, 1.0, 1e3])), offset=float(rng.choice([0.0, rng.uniform(0.1, 50.0)]))))
+    return traces
+
+
+def good_traces() -> list[Trace]:
+    rng = np.random.default_rng(102)
+    traces = []
+    for eta_top in (0.5, 1.0, 1.5, 0.7, 1.2, 0.9, 1.4, 0.6, 1.0, 1.1):
+        condition = float(rng.choice([1.0, 3.0, 10.0, 30.0, 100.0]))
+        steps = math.ceil(10 * condition / eta_top * rng.uniform(1.0, 1.6))
+        traces.append(closed_form_trace(
+            rng, eta_top, steps, dimension=int(rng.integers(2, 9)), condition=condition,
+            top=float(rng.choice([1e-3, 1.0, 1e3])), offset=float(rng.choice([0.0, rng.uniform(0.1, 50.0)]))))
+    return traces
+
+
+def too_large_traces() -> list[Trace]:
+    """Diverging runs whose losses stay finite: the growth has to be read from the values."""
+    rng = np.random.default_rng(103)
+    traces = []
+    for eta_top in (2.5, 3.0, 4.0, 2.6, 5.0, 3.5, 2.8, 6.0, 2.5, 3.2):
+        traces.append(closed_form_trace(
+            rng, eta_top, int(rng.integers(9, 120)), dimension=int(rng.integers(2, 9)),
+            condition=float(rng.choice([1.0, 3.0, 10.0, 30.0])),
+            top=float(rng.choice([1e-3, 1.0, 1e3])), offset=float(rng.choice([0.0, rng.uniform(0.1, 50.0)]))))
+    if not all(np.all(np.isfinite(trace.losses)) for trace in traces):
+        raise SuiteBug("grader error: a trace meant to stay finite overflowed")
+    return traces
+
+
+def nonfinite_traces(problems) -> list[Trace]:
+    """Runs that blow up until the loss is inf, and then (once w itself overflows) nan."""
+    rng = np.random.default_rng(104)
+    traces = []
+    for eta_top, steps in ((10.0, 200), (10.0, 400), (50.0, 300), (3.0, 1500), (20.0, 250)):
+        dimension = int(rng.integers(2, 6))
+        hessian, optimum, w0 = random_quadratic(rng, dimension, 10.0)
+        loss, grad = quadratic(problems, hessian, optimum)
+        traces.append(descent_trace(loss, grad, w0, eta_top, steps, np.linalg.eigvalsh(hessian),
+                                    f"a {dimension}-dimensional quadratic"))
+    kinds = {(bool(np.isinf(t.losses).any()), bool(np.isnan(t.losses).any())) for t in traces}
+    if not {(True, False), (True, True)} <= kinds:
+        raise SuiteBug("grader error: the blow-up runs should include one ending in inf and one in nan")
+    return traces
+
+
+def least_squares_traces(problems) -> list[Trace]:
+    """Least-squares runs (the minimum loss is the residual, not zero) of every label."""
+    traces = []
+    for seed in (105, 106):
+        X, y = least_squares_problem(seed)
+        curvatures = np.linalg.eigvalsh(X.T @ X)
+        top, condition = float(curvatures.max()), float(curvatures.max() / curvatures.min())
+        loss = problems.bind("least_squares_loss", X=X, y=y)
+        grad = problems.bind("least_squares_grad", X=X, y=y)
+        problem = f"a least-squares problem with 4 weights and condition number {condition:.3g}"
+        for eta_top, steps in ((0.005, 90), (1.0, math.ceil(12 * condition)), (3.0, 60)):
+            traces.append(descent_trace(loss, grad, np.zeros(4), eta_top / top, steps, curvatures, problem))
+    return traces
+
+
+def all_clear_traces(problems) -> list[Trace]:
+    return too_small_traces() + good_traces() + too_large_traces() + nonfinite_traces(problems)
+
+
+# ------------------------------------------------------------------------------- diagnose checks
+def wire_form(losses: np.ndarray, index: int):
+    """Alternate plain lists and numpy arrays: the contract accepts both."""
+    return losses.tolist() if index % 2 == 0 else losses
+
+
+def check_labels(submission, traces: list[Trace], transform=None, transform_name: str = "") -> None:
+    """Ask diagnose_trace about every trace; fail with the first misread one, and how many there were."""
+    wrong = []
+    for index, trace in enumerate(traces):
+        losses = trace.losses
+        if transform is not None:
+            with np.errstate(all="ignore"):
+                losses = transform(trace.losses)
+            if reference.diagnose_trace(losses) != trace.label:
+                raise SuiteBug(f"grader error: the reference changes its label of {trace.origin} "
+                               f"when the trace is {transform_name}")
+        got = submission.diagnose_trace(wire_form(losses, index))
+        if got != trace.label:
+            wrong.append((trace, losses, got, "numpy array" if index % 2 else "list"))
+    if not wrong:
+        return
+    trace, losses, got, kind = wrong[0]
+    if not isinstance(got, str) or got not in LABELS:
+        problem = f"returned {got!r}, which is not one of {', '.join(map(repr, LABELS))}"
+    else:
+        problem = f"returned {got!r}"
+    how = f" (the same traces {transform_name})" if transform_name else ""
+    labels = sorted({t.label for t, *_ in wrong})
+    raise AssertionError(
+        f"diagnose_trace misread {len(wrong)} of {len(traces)} traces{how}; misread labels: "
+        f"{', '.join(labels)}. For example, given {trace.describe(losses)} as a {kind}, it {problem}; "
+        f"the run's dynamics make it {trace.label!r}.")
+
+
+@pytest.mark.graded("diagnose_trace", points=1)
+def test_diagnose_too_small(submission):
+    """labels runs with a tiny learning rate, still falling steadily, 'too_small'"""
+    check_labels(submission, too_small_traces())
+
+
+@pytest.mark.graded("diagnose_trace", points=1)
+def test_diagnose_good(submission):
+    """labels runs that fell and levelled off 'good'"""
+    check_labels(submission, good_traces())
+
+
+@pytest.mark.graded("diagnose_trace", points=1)
+def test_diagnose_too_large(submission):
+    """labels diverging runs (finite losses) 'too_large'"""
+    check_labels(submission, too_large_traces())
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5)
+def test_diagnose_nonfinite(submission, problems):
+    """labels runs that blew up to inf or nan 'too_large'"""
+    check_labels(submission, nonfinite_traces(problems))
+
+
+@pytest.mark.graded("diagnose_trace", points=1, visibility="after_due_date")
+def test_diagnose_least_squares(submission, problems):
+    """labels least-squares runs of every kind (nonzero minimum loss)"""
+    check_labels(submission, least_squares_traces(problems))
+
+
+INVARIANCES = {
+    "scaled": ("multiplied by 1000", lambda losses: losses * 1000.0),
+    "shifted": ("shifted by +100", lambda losses: losses + 100.0),
+    "subsampled": ("with only every 5th loss kept", lambda losses: losses[::5]),
+}
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.parametrize("change", ["scaled", "shifted"])
+def test_diagnose_units_do_not_matter(submission, problems, change):
+    """gives the same label when the losses are scaled or shifted"""
+    name, transform = INVARIANCES[change]
+    check_labels(submission, all_clear_traces(problems), transform, name)
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5, visibility="after_due_date")
+def test_diagnose_logging_interval_does_not_matter(submission, problems):
+    """gives the same label when only every 5th loss was logged"""
+    name, transform = INVARIANCES["subsampled"]
+    traces = [trace for trace in all_clear_traces(problems) if trace.losses[::5].size >= 10]
+    check_labels(submission, traces, transform, name)
+
+
+# --------------------------------------------------------------------------------- pick checks
+def final_losses(loss, grad, w0, candidates, n_iters) -> list[float]:
+    """The final loss of each candidate's run, the way the contract defines the comparison."""
+    finals = []
+    with np.errstate(all="ignore"):
+        for lr in candidates:
+            w = np.array(w0, dtype=float)
+            for _ in range(n_iters):
+                w = w - lr * np.asarray(grad(w), dtype=float)
+            finals.append(float(loss(w)))
+    return finals
+
+
+def clear_winner(loss, grad, w0, candidates, n_iters, *, gap: float = 1e-4) -> float:
+    """The reference's pick, after checking that the runner-up's final loss exceeds the winner's by
+    at least ``gap`` of its size (round-off in a student's loop is some 1e-13 of it, so the answer
+    cannot depend on how the loop is written)."""
+    expected = reference.pick_learning_rate(loss, grad, w0, candidates, n_iters)
+    finite = sorted(f for f in final_losses(loss, grad, w0, candidates, n_iters) if np.isfinite(f))
+    if expected is None or len(finite) < 2 or not finite[1] - finite[0] >= gap * abs(finite[0]):
+        raise SuiteBug(f"grader error: the candidates {candidates} have no clear winner after {n_iters} steps")
+    return expected
+
+
+def check_pick(got, expected: float, candidates, what: str, finals: list[float] | None = None) -> None:
+    if got is None:
+        raise AssertionError(f"{what} returned None; expected the learning rate {expected!r}.")
+    value = checks.as_float(got, what)
+    if math.isclose(value, expected, rel_tol=1e-12, abs_tol=0.0):
+        return
+    hint = ""
+    if value.is_integer() and 0 <= value < len(candidates) and candidates[int(value)] == expected:
+        hint = " That is the position of the right candidate; return the learning rate itself, not its index."
+    elif not any(math.isclose(value, c, rel_tol=1e-12) for c in candidates):
+        hint = " That is not one of the candidates."
+    if finals is not None:
+        table = ", ".join(f"lr={c:g}: {f:.6g}" for c, f in zip(candidates, finals, strict=True))
+        hint += f" The final losses after the runs are {table}."
+    raise AssertionError(f"{what}: expected the learning rate {expected!r}, got {value!r}.{hint}")
+
+
+@pytest.mark.graded("pick_learning_rate", points=1)
+def test_pick_lowest_final_loss(submission, problems):
+    """returns the candidate whose run ends at the lowest loss"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(31), 5, 20.0, top=4.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    # eta L = 1.8 wins; 1.92 and 1.96 still converge but slower, 2.08 diverges slowly.
+    candidates = [0.01, 0.05, 0.2, 0.45, 0.48, 0.49, 0.52]
+    for n_iters in (30, 60):
+        expected = clear_winner(loss, grad, w0, candidates, n_iters)
+        got = submission.pick_learning_rate(loss, grad, w0, candidates, n_iters)
+        check_pick(got, expected, candidates, f"pick_learning_rate(loss_fn, grad_fn, w0, {candidates}, "
+                   f"{n_iters}) on a 5-dimensional quadratic with L = 4",
+                   final_losses(loss, grad, w0, candidates, n_iters))
+
+    X, y = least_squares_problem(32, rows=40)
+    top = float(np.linalg.eigvalsh(X.T @ X).max())
+    loss = problems.bind("least_squares_loss", X=X, y=y)
+    grad = problems.bind("least_squares_grad", X=X, y=y)
+    candidates = [round(m / top, 6) for m in (0.1, 0.5, 1.0, 1.7, 1.97)]
+    expected = clear_winner(loss, grad, np.zeros(4), candidates, 100)
+    got = submission.pick_learning_rate(loss, grad, np.zeros(4), candidates, 100)
+    check_pick(got, expected, candidates, f"pick_learning_rate on least squares with candidates {candidates} "
+               "and n_iters=100", final_losses(loss, grad, np.zeros(4), candidates, 100))
+
+    # Curvatures 1 and 0.1, the stiff mode barely excited: lr = 2.1 first races down the flat mode
+    # (its loss dips below 1e-7 around step 30) and then slowly blows up the stiff one, ending far
+    # above lr = 1. The final loss decides, not the lowest loss met on the way.
+    rotation, _ = np.linalg.qr(np.random.default_rng(37).standard_normal((2, 2)))
+    hessian = rotation @ np.diag([1.0, 0.1]) @ rotation.T
+    hessian = (hessian + hessian.T) / 2
+    optimum = np.array([1.0, 2.0])
+    w0 = optimum + rotation @ np.array([1e-5, 1.0])
+    loss, grad = quadratic(problems, hessian, optimum)
+    candidates = [2.1, 0.5, 1.0]
+    expected = clear_winner(loss, grad, w0, candidates, 60)
+    got = submission.pick_learning_rate(loss, grad, w0, candidates, 60)
+    check_pick(got, expected, candidates, f"pick_learning_rate with candidates {candidates} and n_iters=60 on a "
+               "quadratic where lr = 2.1 reaches a low loss early and then climbs again",
+               final_losses(loss, grad, w0, candidates, 60))
+
+
+@pytest.mark.graded("pick_learning_rate", points=0.5)
+def test_pick_order_does_not_matter(submission, problems):
+    """the order of the candidates does not change the pick"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(33), 4, 10.0, top=2.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    rates = [0.02, 0.3, 0.9, 0.75, 0.1, 0.97]
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 5, 2, 4, 1], [2, 5, 1, 3, 0, 4]):
+        candidates = [rates[i] for i in order]
+        expected = clear_winner(loss, grad, w0, candidates, 40)
+        got = submission.pick_learning_rate(loss, grad, w0, candidates, 40)
+        check_pick(got, expected, candidates, f"pick_learning_rate with candidates in the order {candidates} "
+                   "and n_iters=40", final_losses(loss, grad, w0, candidates, 40))
+
+
+@pytest.mark.graded("pick_learning_rate", points=1)
+def test_pick_ignores_diverged_runs(submission, problems):
+    """ignores runs that end in inf or nan"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(34), 4, 10.0)  # L = 1
+    loss, grad = quadratic(problems, hessian, optimum)
+    n_iters = 200
+    # 10/L overflows the loss (inf) within 200 steps, 50/L overflows w itself (nan); 2.2/L grows
+    # but stays finite. The blown-up runs come first, where a careless comparison would keep them.
+    blown = [50.0, 10.0]
+    finals = final_losses(loss, grad, w0, blown, n_iters)
+    if not (np.isnan(finals[0]) and np.isinf(finals[1])):
+        raise SuiteBug(f"grader error: the diverging candidates end at {finals}, not at nan and inf")
+    for candidates in ([*blown, 0.1, 2.2, 0.9, 0.5], [0.5, 50.0, 0.9, 10.0, 0.1], [10.0, 0.2, 2.2, 50.0]):
+        expected = clear_winner(loss, grad, w0, candidates, n_iters)
+        got = submission.pick_learning_rate(loss, grad, w0, candidates, n_iters)
+        check_pick(got, expected, candidates, f"pick_learning_rate with candidates {candidates} and "
+                   f"n_iters={n_iters} (L = 1)", final_losses(loss, grad, w0, candidates, n_iters))
+
+
+@pytest.mark.graded("pick_learning_rate", points=0.5)
+def test_pick_first_wins_ties(submission, problems):
+    """returns the first of several candidates whose runs end at exactly the same loss"""
+    # On 0.5 ||w||^2 every step multiplies w by (1 - lr): lr = 0.5 and lr = 1.5 give 0.5^t w0 and
+    # (-0.5)^t w0, and with w0 = [1, -3] every number involved is exact, so the final losses tie
+    # exactly (and beat 0.2 and 1.9, which shrink w by only 0.8 and 0.9 per step).
+    hessian, optimum, w0 = np.eye(2), np.zeros(2), np.array([1.0, -3.0])
+    loss, grad = quadratic(problems, hessian, optimum)
+    for candidates, expected in (([0.2, 1.5, 0.5, 1.9], 1.5), ([0.5, 0.2, 1.9, 1.5], 0.5),
+                                 ([1.9, 0.5, 0.5, 0.2], 0.5)):
+        finals = final_losses(loss, grad, w0, candidates, 15)
+        if reference.pick_learning_rate(loss, grad, w0, candidates, 15) != expected or \
+                finals[candidates.index(0.5)] != min(finals):
+            raise SuiteBug("grader error: the tie between lr = 0.5 and lr = 1.5 is not exact")
+        got = submission.pick_learning_rate(loss, grad, w0, candidates, 15)
+        check_pick(got, expected, candidates, f"pick_learning_rate with candidates {candidates} and n_iters=15 "
+                   "on 0.5 ||w||^2, where lr = 0.5 and lr = 1.5 end at exactly the same loss", finals)
+
+
+@pytest.mark.graded("pick_learning_rate", points=0.5)
+def test_pick_honours_n_iters(submission, problems):
+    """compares the losses after exactly n_iters steps"""
+    # Eigenvalues 1 and 0.01. lr = 1 removes the fast mode at once but shrinks the slow one by only
+    # 0.99 per step; lr = 1.98 shrinks both by about 0.98 per step, starting from a larger loss. The
+    # two final losses cross between 40 and 41 steps, so one step more or less changes the winner
+    # (each side by about 1%).
+    rotation, _ = np.linalg.qr(np.random.default_rng(35).standard_normal((2, 2)))
+    hessian = rotation @ np.diag([1.0, 0.01]) @ rotation.T
+    hessian = (hessian + hessian.T) / 2
+    optimum = np.array([0.5, -1.0])
+    # Energies 0.5 * a^2 * lambda of the two modes: lr = 1.98 has the fast mode at 0.98^(2n) and the
+    # slow one at 0.9802^(2n), lr = 1 the slow one at 0.99^(2n); the fast amplitude is chosen so that
+    # the two final losses tie at n = 40.5.
+    slow_amplitude, cross = 2.0, 40.5
+    slow = 0.01 * slow_amplitude**2
+    fast = slow * (0.99 ** (2 * cross) - 0.9802 ** (2 * cross)) / 0.98 ** (2 * cross)
+    w0 = optimum + rotation @ np.array([math.sqrt(fast), slow_amplitude])
+    loss, grad = quadratic(problems, hessian, optimum)
+    candidates = [0.3, 1.0, 1.98]
+    winners = {}
+    for n_iters in (40, 41):
+        winners[n_iters] = clear_winner(loss, grad, w0, candidates, n_iters, gap=3e-3)
+    if winners[40] == winners[41]:
+        raise SuiteBug("grader error: the winner should change between 40 and 41 steps")
+    for n_iters in (41, 40):
+        got = submission.pick_learning_rate(loss, grad, w0, candidates, n_iters)
+        check_pick(got, winners[n_iters], candidates, f"pick_learning_rate with candidates {candidates} and "
+                   f"n_iters={n_iters} (on this problem the winner changes between 40 and 41 steps)",
+                   final_losses(loss, grad, w0, candidates, n_iters))
+
+
+def longest_match(seen: list[np.ndarray], path: list[np.ndarray]) -> int:
+    """How many leading points of ``path`` appear consecutively somewhere in ``seen`` (at most all)."""
+    best = 0
+    for start in range(len(seen)):
+        matched = 0
+        while (matched < len(path) and start + matched < len(seen)
+               and np.allclose(seen[start + matched], path[matched], rtol=1e-10, atol=1e-12)):
+            matched += 1
+        best = max(best, matched)
+    return best
+
+
+@pytest.mark.graded("pick_learning_rate", points=0.5, visibility="after_due_date")
+def test_pick_runs_from_w0(submission, problems):
+    """runs every candidate from w0 for n_iters steps of w - lr * grad_fn(w)"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(36), 3, 5.0)
+    problem_loss, problem_grad = quadratic(problems, hessian, optimum)
+    loss, grad = checks.Recorder(problem_loss), checks.Recorder(problem_grad)
+    candidates, n_iters = [0.1, 0.6, 0.3], 12
+    submission.pick_learning_rate(loss, grad, w0, candidates, n_iters)
+    seen = checks.distinct_points(grad.points)
+    for lr in candidates:
+        path = [w0]
+        for _ in range(n_iters - 1):
+            path.append(path[-1] - lr * problem_grad(path[-1]))
+        # Other calls (a gradient at the final point, say) are allowed; this run's n_iters
+        # gradient evaluations must appear one after the other.
+        longest = longest_match(seen, path)
+        starts = sum(np.array_equal(point, w0) for point in seen)
+        if starts < len(candidates):
+            hint = (f"grad_fn was called at w0 only {starts} time(s) for {len(candidates)} candidates: every run "
+                    "must start from the original w0, so do not change w0 in place.")
+        else:
+            hint = (f"The longest stretch of this run found was {longest} evaluation(s): w0 and the next "
+                    f"{max(longest - 1, 0)} iterate(s).")
+        assert longest == n_iters, (
+            f"pick_learning_rate(loss_fn, grad_fn, w0, {candidates}, {n_iters}): the run with lr = {lr} was not "
+            f"found among the points where grad_fn was called; it should evaluate grad_fn at w0 = "
+            f"{np.array2string(w0, precision=6)} and then at each iterate w - lr * grad_fn(w), {n_iters} "
+            f"evaluations in all. {hint}")
+        end = checks.quadratic_iterate(hessian, optimum, w0, lr, n_iters)
+        assert any(np.allclose(point, end, rtol=1e-10, atol=1e-12) for point in loss.points), (
+            f"pick_learning_rate(loss_fn, grad_fn, w0, {candidates}, {n_iters}) never evaluated loss_fn at the "
+            f"point reached after {n_iters} steps with lr = {lr} (expected {np.array2string(end, precision=6)}); "
+            "each run should end with the loss after exactly n_iters steps.")

@@ -1,0 +1,9 @@
+import pytest
+
+from autograder import checks
+
+
+@pytest.mark.graded("double", points=1)
+def test_double_small(submission):
+    """double(2.0) is 4.0"""
+    checks.assert_close(checks.as_float(submission.double(2.0), "double(2.0)"), 4.0, "double(2.0)")

@@ -1,0 +1,41 @@
+"""Shared fixtures: the toy assignment (short budgets) and a notebook writer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.assignment import Assignment, load_assignment
+
+TEST_ASSIGNMENTS = Path(__file__).parent / "assignments"
+
+
+@pytest.fixture
+def toy() -> Assignment:
+    return load_assignment("toy", TEST_ASSIGNMENTS)
+
+
+@pytest.fixture
+def write_notebook(tmp_path: Path) -> Callable[..., Path]:
+    """Write a notebook whose code cells are ``cells``; returns its path."""
+
+    def write(cells: list[str], name: str = "submission.ipynb", folder: Path | None = None) -> Path:
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_markdown_cell("# A submission")]
+        notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+        path = (folder or tmp_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, path)
+        return path
+
+    return write
+
+
+TOY_CORRECT = [
+    "import numpy as np",
+    "def double(x):\n    return 2 * np.asarray(x, dtype=float)",
+    "def apply_twice(f, x):\n    return f(f(x))",
+]

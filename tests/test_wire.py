@@ -1,0 +1,163 @@
+"""The wire protocol: round trips, and refusal of everything that is not plain data."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import struct
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from autograder import wire
+
+
+def roundtrip(value, **kwargs):
+    frame = wire.encode("op", value)
+    read_fd, write_fd = os.pipe()
+    channel = wire.Channel(read_fd, write_fd)
+    channel.send(frame, time.monotonic() + 5)
+    try:
+        return channel.receive(time.monotonic() + 5, **kwargs)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def frame_from_parts(document: bytes, arrays: list[bytes] = (), magic: bytes = wire.MAGIC) -> bytes:
+    parts = [struct.pack(">4sII", magic, len(document), len(arrays)), document]
+    for blob in arrays:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    return b"".join(parts)
+
+
+def receive_raw(frame: bytes, limits: wire.Limits = wire.DEFAULT_LIMITS, close: bool = True):
+    """Receive ``frame`` as a worker would send it; ``close`` ends the stream after it."""
+    read_fd, write_fd = os.pipe()
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError):
+            os.write(write_fd, frame)
+        if close:
+            os.close(write_fd)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    channel = wire.Channel(read_fd, os.open(os.devnull, os.O_WRONLY), limits=limits)
+    try:
+        return channel.receive(time.monotonic() + 5)
+    finally:
+        os.close(read_fd)
+        writer.join(timeout=5)
+
+
+def test_plain_values_round_trip():
+    value = {"a": [1, 2.5, None, True, "text"], "t": (1, (2, 3)), "nan": float("nan"), 3: -float("inf")}
+    op, got = roundtrip(value)
+    assert op == "op"
+    assert got["a"] == [1, 2.5, None, True, "text"]
+    assert got["t"] == (1, (2, 3))
+    assert np.isnan(got["nan"]) and got[3] == -np.inf
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "uint8", "bool"])
+def test_arrays_round_trip_exactly(dtype):
+    array = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
+    _, got = roundtrip([array, array.T])
+    assert got[0].dtype == array.dtype and np.array_equal(got[0], array)
+    assert np.array_equal(got[1], array.T)
+
+
+def test_numpy_scalars_become_python_numbers():
+    _, got = roundtrip([np.float64(1.5), np.int32(7), np.bool_(True), np.array(2.0)])
+    assert got[:3] == [1.5, 7, True] and type(got[0]) is float and type(got[1]) is int
+    assert isinstance(got[3], np.ndarray) and got[3].shape == ()
+
+
+def test_ndarray_subclass_arrives_as_plain_ndarray():
+    class Sneaky(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    _, got = roundtrip(np.arange(3.0).view(Sneaky))
+    assert type(got) is np.ndarray and not np.array_equal(got, np.zeros(3))
+
+
+@pytest.mark.parametrize("value", [np.array([object()]), object(), {1, 2}, np.array(["a"])],
+                         ids=["object-array", "object", "set", "string-array"])
+def test_non_plain_values_are_refused_on_encode(value):
+    with pytest.raises(wire.EncodeError):
+        wire.encode("op", value)
+
+
+def test_forged_object_array_is_refused_without_unpickling():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    document = json.dumps({"op": "return", "data": {"$array": 0}}).encode()
+    with pytest.raises(wire.ProtocolError, match="unreadable array|not numeric"):
+        receive_raw(frame_from_parts(document, [buffer.getvalue()]))
+
+
+@pytest.mark.parametrize("document", [
+    b'{"op": "x", "data": {"__reduce__": 1}}',
+    b'{"op": "x", "data": {"$callback": 1}}',
+    b'{"op": "x", "data": {"$function": ["f", []]}}',
+    b'{"op": "x", "data": {"$array": 5}}',
+    b'{"op": "x"}',
+    b'[1, 2]',
+    b'\xff\xfe not json',
+], ids=["unknown-object", "callback-from-worker", "function-from-worker", "missing-array", "no-data", "not-a-message",
+        "not-utf8"])
+def test_malformed_or_forbidden_documents_are_refused(document):
+    with pytest.raises(wire.ProtocolError):
+        receive_raw(frame_from_parts(document))
+
+
+def test_deep_nesting_is_refused():
+    deep = b'{"op": "x", "data": ' + b"[" * 40 + b"]" * 40 + b"}"
+    with pytest.raises(wire.ProtocolError, match="nested"):
+        receive_raw(frame_from_parts(deep))
+    very_deep = b'{"op": "x", "data": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(wire.ProtocolError):
+        receive_raw(frame_from_parts(very_deep), limits=wire.Limits(max_json_bytes=1 << 20))
+
+
+def test_huge_announced_lengths_are_refused_before_reading():
+    header = struct.pack(">4sII", wire.MAGIC, 2**31, 0)
+    with pytest.raises(wire.ProtocolError, match="over the limit"):
+        receive_raw(header, close=False)
+    too_many_arrays = struct.pack(">4sII", wire.MAGIC, 2, 10**6) + b"{}"
+    with pytest.raises(wire.ProtocolError, match="arrays"):
+        receive_raw(too_many_arrays, close=False)
+    document = b'{"op": "x", "data": {"$array": 0}}'
+    huge_array = struct.pack(">4sII", wire.MAGIC, len(document), 1) + document + struct.pack(">Q", 2**40)
+    with pytest.raises(wire.ProtocolError, match="over the limit"):
+        receive_raw(huge_array, close=False)
+
+
+def test_wrong_marker_is_refused():
+    with pytest.raises(wire.ProtocolError, match="marker"):
+        receive_raw(frame_from_parts(b'{"op": "x", "data": 1}', magic=b"EVIL"))
+
+
+def test_silence_times_out_and_closing_is_reported():
+    read_fd, write_fd = os.pipe()
+    channel = wire.Channel(read_fd, write_fd)
+    started = time.monotonic()
+    with pytest.raises(wire.ChannelTimeout):
+        channel.receive(time.monotonic() + 0.2)
+    assert time.monotonic() - started < 2
+    os.write(write_fd, b"AGW")  # a partial header, then the writer goes away
+    os.close(write_fd)
+    with pytest.raises(wire.ChannelClosed):
+        channel.receive(time.monotonic() + 2)
+    os.close(read_fd)
+
+
+def test_array_over_the_size_limit_is_refused_on_encode():
+    with pytest.raises(wire.EncodeError, match="limit"):
+        wire.encode("op", np.zeros(1000), limits=wire.Limits(max_array_bytes=1000))
