@@ -72,6 +72,9 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, assignments_dir: Pat
         raise click.UsageError(str(error)) from None
     if not submissions:
         raise click.UsageError(f"No *.ipynb files found under {', '.join(map(str, paths))}.")
+    for item in submissions:
+        if item.note:
+            click.echo(f"note: {item.note}", err=True)
 
     def progress(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
         if not quiet:

@@ -29,6 +29,7 @@ class SubmissionFile:
     id: str
     path: Path
     problem: str | None = None  # set when the file must not be graded (the message says why)
+    note: str | None = None  # something the instructor should know (graded all the same)
 
 
 def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
@@ -61,10 +62,10 @@ def _unique_ids(found: list[SubmissionFile]) -> list[SubmissionFile]:
     for item in found:
         count = seen.get(item.id, 0) + 1
         seen[item.id] = count
-        if count > 1:  # two paths map to one id: keep both, visibly
-            problem = (f"Another submission already has the id {item.id!r} ({item.path} was given twice "
-                       "or under two folders); this copy is stored as a separate result.")
-            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem or problem)
+        if count > 1:  # two paths map to one id: grade both, under distinct ids, and say so
+            note = (f"{item.path} has the same id {item.id!r} as an earlier submission (given twice, or "
+                    f"under two folders); it is graded as {item.id}~{count}.")
+            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem, note)
         unique.append(item)
     return unique
 

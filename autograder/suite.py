@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,34 @@ def run_suite(suite: Path, assignment: Assignment, session: WorkerSession) -> li
     arguments = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parent), "--import-mode=importlib",
                  "--assert=plain", "-s", "-p", "no:cacheprovider", "-p", "no:terminal",
                  "-p", "no:stepwise", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    with _no_plugin_autoload():
+    with _no_plugin_autoload(), _fresh_modules_of(suite.parent):
         exit_code = pytest.main(arguments, plugins=[plugin])
     if plugin.errors:
         raise SuiteError(f"The suite {suite} cannot be used: " + "; ".join(plugin.errors))
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
         raise SuiteError(f"The suite {suite} did not run (pytest exit code {int(exit_code)}).")
     return plugin.results
+
+
+@contextlib.contextmanager
+def _fresh_modules_of(folder: Path) -> Iterator[None]:
+    """Forget modules imported from ``folder`` before and after a run.
+
+    pytest names a suite module after its file (``hidden_tests``); without this, the second
+    assignment graded in one process would silently reuse the first assignment's suite.
+    """
+
+    def forget() -> None:
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if file and Path(file).resolve().is_relative_to(folder.resolve()):
+                del sys.modules[name]
+
+    forget()
+    try:
+        yield
+    finally:
+        forget()
 
 
 @contextlib.contextmanager

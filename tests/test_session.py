@@ -107,7 +107,7 @@ def test_missing_function_and_student_exception_are_explained(start):
 def test_sys_exit_in_a_cell_and_in_a_call_fail_only_there(start):
     session = start("import sys\nsys.exit(0)", "def f():\n    import sys\n    sys.exit(1)", "def g():\n    return 7")
     assert "SystemExit" in session.load_report.cells[0].error
-    with pytest.raises(StudentCodeError, match="sys.exit"):
+    with pytest.raises(StudentCodeError, match=r"sys\.exit"):
         call(session, "f")
     assert call(session, "g") == 7
 
@@ -146,7 +146,8 @@ def test_callbacks_run_in_the_grader_and_errors_reach_the_student(start):
 
 
 def test_a_kept_callback_stops_working_after_its_call(start):
-    session = start("kept = []\ndef keep(g):\n    kept.append(g)\n    return g(1)", "def use_kept():\n    return kept[0](2)")
+    session = start("kept = []\ndef keep(g):\n    kept.append(g)\n    return g(1)",
+                    "def use_kept():\n    return kept[0](2)")
     calls = []
     assert call(session, "keep", lambda x: calls.append(x) or x) == 1
     with pytest.raises(StudentCodeError, match="earlier call"):
@@ -173,7 +174,7 @@ def test_with_reference_replaces_globals_only_during_the_call(start):
 def test_a_call_that_hangs_times_out_and_the_next_call_gets_a_fresh_worker(start):
     session = start("count = [0]\ndef spin(n):\n    count[0] += 1\n    while n > 0:\n        pass\n    return count[0]")
     started = time.monotonic()
-    with pytest.raises(StudentTimeout, match="time budget of 1.5 s"):
+    with pytest.raises(StudentTimeout, match=r"time budget of 1\.5 s"):
         call(session, "spin", 1)
     assert time.monotonic() - started < 4
     assert call(session, "spin", 0) == 1  # the notebook ran again: its state is fresh
@@ -205,7 +206,7 @@ def test_a_top_level_cell_that_hangs_or_exits_is_skipped_on_a_second_run(start, 
 
 def test_memory_bomb_is_a_student_error(start):
     session = start("import numpy as np\ndef bomb():\n    return np.ones(50 * 2**30 // 8)")
-    with pytest.raises(SubmissionFault, match="MemoryError|ended the Python process"):
+    with pytest.raises(SubmissionFault, match=r"MemoryError|ended the Python process"):
         call(session, "bomb")
 
 

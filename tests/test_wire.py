@@ -98,7 +98,7 @@ def test_forged_object_array_is_refused_without_unpickling():
     buffer = io.BytesIO()
     np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     document = json.dumps({"op": "return", "data": {"$array": 0}}).encode()
-    with pytest.raises(wire.ProtocolError, match="unreadable array|not numeric"):
+    with pytest.raises(wire.ProtocolError, match=r"unreadable array|not numeric"):
         receive_raw(frame_from_parts(document, [buffer.getvalue()]))
 
 

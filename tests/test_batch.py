@@ -1,0 +1,148 @@
+"""Grading batches: ids, outputs, the gradebook, resuming, and files that are not notebooks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.batch import discover, grade_batch
+from autograder.gradebook import Gradebook
+from tests.conftest import TOY_CORRECT
+
+BUGGY_DOUBLE = ["import numpy as np", "def double(x):\n    return 3 * np.asarray(x, dtype=float)",
+                "def apply_twice(f, x):\n    return f(f(x))"]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_ids_come_from_relative_paths_and_file_stems(tmp_path, write_notebook):
+    folder = tmp_path / "class"
+    write_notebook(TOY_CORRECT, "alice.ipynb", folder)
+    write_notebook(TOY_CORRECT, "section-b/bob.ipynb", folder)
+    write_notebook(TOY_CORRECT, ".ipynb_checkpoints/alice-checkpoint.ipynb", folder)
+    direct = write_notebook(TOY_CORRECT, "carol.ipynb", tmp_path / "elsewhere")
+    ids = [item.id for item in discover([folder, direct])]
+    assert ids == ["alice", "section-b/bob", "carol"]
+
+
+def test_duplicate_ids_are_kept_apart_and_explained(tmp_path, write_notebook):
+    first = write_notebook(TOY_CORRECT, "same.ipynb", tmp_path / "a")
+    second = write_notebook(TOY_CORRECT, "same.ipynb", tmp_path / "b")
+    items = discover([first, second])
+    assert [item.id for item in items] == ["same", "same~2"]
+    assert items[0].note is None and "same id 'same'" in items[1].note
+    assert items[1].problem is None  # both are graded
+
+
+def test_batch_writes_gradescope_results_csv_and_gradebook(tmp_path, toy, write_notebook):
+    folder = tmp_path / "subs"
+    write_notebook(TOY_CORRECT, "good.ipynb", folder)
+    write_notebook(BUGGY_DOUBLE, "buggy.ipynb", folder)
+    out = tmp_path / "out"
+    summary = grade_batch(toy, discover([folder]), out)
+    assert summary.graded == 2
+    rows = {row["submission"]: row for row in read_csv(out / "grades.csv")}
+    assert list(next(iter(rows.values()))) == ["submission", "score", "max_score", "double", "apply_twice"]
+    assert rows["good"] == {"submission": "good", "score": "5", "max_score": "5", "double": "3", "apply_twice": "2"}
+    assert rows["buggy"]["double"] == "0" and rows["buggy"]["apply_twice"] == "2"
+    result = json.loads((out / "results" / "buggy.json").read_text())
+    assert {"score", "execution_time", "output", "tests"} <= set(result)
+    for test in result["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+        assert test["status"] in ("passed", "failed")
+        assert test["name"].split(":")[0] in ("double", "apply_twice")
+    failed = [t for t in result["tests"] if t["status"] == "failed"]
+    assert failed and all("expected" in t["output"] for t in failed)
+    assert {t["visibility"] for t in result["tests"]} == {"visible", "after_due_date"}
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT submission, score FROM results ORDER BY submission").fetchall() == [
+            ("buggy", 2.0), ("good", 5.0)]
+
+
+def test_rerun_skips_unchanged_and_grades_changed_submissions(tmp_path, toy, write_notebook):
+    folder = tmp_path / "subs"
+    write_notebook(TOY_CORRECT, "a.ipynb", folder)
+    write_notebook(TOY_CORRECT, "b.ipynb", folder)
+    out = tmp_path / "out"
+    grade_batch(toy, discover([folder]), out)
+    write_notebook(BUGGY_DOUBLE, "b.ipynb", folder)
+    again = grade_batch(toy, discover([folder]), out)
+    assert (again.graded, again.reused) == (1, 1)
+    assert {row["submission"]: row["score"] for row in read_csv(out / "grades.csv")} == {"a": "5", "b": "2"}
+    forced = grade_batch(toy, discover([folder]), out, regrade=True)
+    assert (forced.graded, forced.reused) == (2, 0)
+
+
+def test_every_result_is_stored_before_it_is_reported(tmp_path, toy, write_notebook):
+    folder = tmp_path / "subs"
+    write_notebook(TOY_CORRECT, "a.ipynb", folder)
+    out = tmp_path / "out"
+    seen_in_gradebook = []
+
+    def progress(item, result, reused):
+        gradebook = Gradebook(out / "gradebook.sqlite")
+        seen_in_gradebook.append(gradebook.get(toy.slug, item.id) is not None)
+        gradebook.close()
+
+    grade_batch(toy, discover([folder]), out, progress=progress)
+    assert seen_in_gradebook == [True]
+
+
+def _nbformat3(path: Path) -> None:
+    notebook = nbformat.v3.new_notebook()
+    worksheet = nbformat.v3.new_worksheet()
+    worksheet.cells = [nbformat.v3.new_code_cell(source) for source in TOY_CORRECT]
+    notebook.worksheets.append(worksheet)
+    path.write_text(nbformat.v3.writes_json(notebook))
+
+
+BAD_FILES = {
+    "broken-json": (lambda p: p.write_text('{"cells": [oops'), "not valid notebook JSON"),
+    "not-a-notebook": (lambda p: p.write_text('{"hello": "world"}'), "not a Jupyter notebook"),
+    "empty": (lambda p: p.write_bytes(b""), "empty"),
+    "binary": (lambda p: p.write_bytes(bytes(range(256)) * 10), "not UTF-8"),
+    "latin1": (lambda p: p.write_bytes('{"cells": "café"}'.encode("latin-1")), "not UTF-8"),
+    "zip": (lambda p: zipfile.ZipFile(p, "w").writestr("x.ipynb", "{}"), "zip archive"),
+    "no-code": (lambda p: nbformat.write(nbformat.v4.new_notebook(), p), "no code cells"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_files_get_a_clear_message_and_the_batch_goes_on(tmp_path, toy, write_notebook, kind):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    make, message = BAD_FILES[kind]
+    make(folder / f"{kind}.ipynb")
+    write_notebook(TOY_CORRECT, "zz-good.ipynb", folder)
+    grade_batch(toy, discover([folder]), tmp_path / "out")
+    bad = json.loads((tmp_path / "out" / "results" / f"{kind}.json").read_text())
+    assert bad["score"] == 0 and message in bad["output"]
+    assert all(message in test["output"] for test in bad["tests"])
+    good = json.loads((tmp_path / "out" / "results" / "zz-good.json").read_text())
+    assert good["score"] == 5
+
+
+def test_nbformat3_notebooks_are_converted_and_graded(tmp_path, toy):
+    path = tmp_path / "old.ipynb"
+    _nbformat3(path)
+    summary = grade_batch(toy, discover([path]), tmp_path / "out")
+    assert summary.results[0].score == 5
+
+
+def test_a_link_to_a_file_outside_the_folder_is_not_read(tmp_path, toy, write_notebook):
+    secret = write_notebook(TOY_CORRECT, "outside.ipynb", tmp_path / "private")
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    (folder / "link.ipynb").symlink_to(secret)
+    grade_batch(toy, discover([folder]), tmp_path / "out")
+    result = json.loads((tmp_path / "out" / "results" / "link.json").read_text())
+    assert result["score"] == 0 and "symbolic link" in result["output"]

@@ -1,0 +1,114 @@
+"""The ``autograder`` command, through click's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from click_cli import main
+from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.test_batch import BUGGY_DOUBLE
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["--help"] if not args else list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", [[], ["grade"], ["check"], ["validate"]], ids=["group", "grade", "check",
+                                                                                  "validate"])
+def test_every_command_explains_itself_with_an_example(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_grade_exits_zero_whatever_the_students_scored(tmp_path, write_notebook):
+    write_notebook(TOY_CORRECT, "good.ipynb", tmp_path / "subs")
+    write_notebook(BUGGY_DOUBLE, "bad.ipynb", tmp_path / "subs")
+    result = run("grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+                 str(tmp_path / "out"), str(tmp_path / "subs"))
+    assert result.exit_code == 0, result.output
+    assert "good: 5 / 5" in result.output and "bad: 2 / 5" in result.output
+    assert (tmp_path / "out" / "results" / "bad.json").exists()
+
+
+def test_usage_errors_exit_non_zero_with_a_message(tmp_path, write_notebook):
+    unknown = run("grade", "--assignment", "nope", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+                  str(tmp_path / "out"), str(tmp_path))
+    assert unknown.exit_code == 2 and "There is no assignment 'nope'" in unknown.output and "toy" in unknown.output
+    missing = run("grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+                  str(tmp_path / "out"), str(tmp_path / "does-not-exist"))
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    (tmp_path / "empty").mkdir()
+    nothing = run("grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+                  str(tmp_path / "out"), str(tmp_path / "empty"))
+    assert nothing.exit_code == 2 and "No *.ipynb files" in nothing.output
+
+
+def test_a_broken_suite_is_a_grader_fault(tmp_path, write_notebook):
+    assignments = tmp_path / "assignments"
+    shutil.copytree(TEST_ASSIGNMENTS / "toy", assignments / "toy")
+    (assignments / "toy" / "hidden_tests.py").write_text("def test_x(:\n    pass\n")
+    notebook = write_notebook(TOY_CORRECT)
+    result = run("grade", "--assignment", "toy", "--assignments-dir", str(assignments), "--out",
+                 str(tmp_path / "out"), str(notebook))
+    assert result.exit_code == 1 and "cannot be used" in result.output and "Fix the suite" in result.output
+
+
+def test_check_exit_status_follows_the_public_checks(write_notebook):
+    good = run("check", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+               str(write_notebook(TOY_CORRECT, "good.ipynb")))
+    assert good.exit_code == 0 and "PASS  double: double(2.0) is 4.0" in good.output
+    bad = run("check", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+              str(write_notebook(BUGGY_DOUBLE, "bad.ipynb")))
+    assert bad.exit_code == 1 and "FAIL" in bad.output and "expected 4, got 6" in bad.output
+
+
+def _solution(path: Path, cells: list[str], meta: dict) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["autograder"] = meta
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def test_validate_passes_on_right_expectations_and_fails_on_wrong_ones(tmp_path):
+    assignments = tmp_path / "assignments"
+    shutil.copytree(TEST_ASSIGNMENTS / "toy", assignments / "toy")
+    solutions = assignments / "toy" / "solutions"
+    _solution(solutions / "correct" / "plain.ipynb", TOY_CORRECT, {"expect": "correct"})
+    _solution(solutions / "buggy" / "triple.ipynb", BUGGY_DOUBLE, {"expect": "buggy", "breaks": ["double"],
+                                                                    "bug": "multiplies by 3"})
+    _solution(assignments / "toy" / "student" / "toy.ipynb", ["def double(x):\n    ...",
+                                                              "def apply_twice(f, x):\n    ..."], {})
+    good = run("validate", "--assignments-dir", str(assignments), "toy")
+    assert good.exit_code == 0, good.output
+    assert "caught by: double: doubles an array; double: doubles a float" in good.output
+    _solution(solutions / "buggy" / "mislabelled.ipynb", BUGGY_DOUBLE, {"expect": "buggy", "breaks": ["apply_twice"]})
+    bad = run("validate", "--assignments-dir", str(assignments), "toy")
+    assert bad.exit_code == 1
+    assert "the bug in apply_twice was not caught" in bad.output
+    assert "points were also lost on double" in bad.output
+
+
+def test_grade_as_a_real_subprocess(tmp_path, write_notebook):
+    write_notebook(TOY_CORRECT, "good.ipynb", tmp_path / "subs")
+    (tmp_path / "subs" / "junk.ipynb").write_text("not json")
+    command = shutil.which("autograder", path=str(Path(sys.executable).parent))
+    prefix = [command] if command else [sys.executable, "-m", "click_cli"]
+    completed = subprocess.run([*prefix, "grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+                                "--out", str(tmp_path / "out"), str(tmp_path / "subs")],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    with open(tmp_path / "out" / "grades.csv", newline="") as handle:
+        rows = {row["submission"]: row for row in csv.DictReader(handle)}
+    assert rows["good"]["score"] == "5" and rows["junk"]["score"] == "0"
+    junk = json.loads((tmp_path / "out" / "results" / "junk.json").read_text())
+    assert "not valid notebook JSON" in junk["output"]
