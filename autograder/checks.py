@@ -27,7 +27,7 @@ _EPS = np.finfo(float).eps
 
 
 # ------------------------------------------------------------------------------- values and shapes
-def _brief(value: Any, limit: int = 160) -> str:
+def brief(value: Any, limit: int = 160) -> str:
     if isinstance(value, np.ndarray):
         with np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=200):
             text = np.array2string(value, separator=", ")
@@ -43,7 +43,7 @@ def as_array(value: Any, what: str, *, shape: tuple[int, ...] | None = None) -> 
     try:
         array = np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise AssertionError(f"{what} returned {_brief(value)}, which is not an array of numbers.") from None
+        raise AssertionError(f"{what} returned {brief(value)}, which is not an array of numbers.") from None
     if shape is not None and array.shape != shape:
         raise AssertionError(f"{what} returned an array of shape {array.shape}; expected shape {shape}.")
     return array
@@ -53,7 +53,7 @@ def as_float(value: Any, what: str) -> float:
     """``value`` as a float: a float, int, numpy scalar or 0-d (or single-element) array."""
     array = as_array(value, what)
     if array.size != 1:
-        raise AssertionError(f"{what} returned {_brief(value)} (shape {array.shape}); expected a single number.")
+        raise AssertionError(f"{what} returned {brief(value)} (shape {array.shape}); expected a single number.")
     return float(array.reshape(()))
 
 
@@ -71,11 +71,11 @@ def assert_close(actual: Any, expected: Any, what: str, *, rtol: float = 1e-7, a
     with np.errstate(invalid="ignore"):
         error = np.where(close, 0.0, np.abs(got - expected_array))
     worst = np.unravel_index(int(np.nanargmax(np.nan_to_num(error, nan=np.inf))), got.shape)
-    index = worst[0] if len(worst) == 1 else worst
+    index = int(worst[0]) if len(worst) == 1 else tuple(int(i) for i in worst)
     raise AssertionError(
         f"{what}{context}: {int((~close).sum())} of {got.size} entries differ; at index {index} expected "
-        f"{expected_array[worst]:.10g}, got {got[worst]:.10g}.\n  expected {_brief(expected_array)}\n"
-        f"  got      {_brief(got)}")
+        f"{expected_array[worst]:.10g}, got {got[worst]:.10g}.\n  expected {brief(expected_array)}\n"
+        f"  got      {brief(got)}")
 
 
 def assert_losses_list(losses: Any, what: str, *, length: int | None = None) -> np.ndarray:
@@ -120,7 +120,7 @@ def _gradient_mismatch(loss: Callable[[np.ndarray], float], gradient: Callable[[
                        directions: int, rtol: float, *, richardson: bool, what: str) -> str | None:
     analytic = as_array(gradient(point.copy()), what, shape=point.shape).ravel()
     if not np.all(np.isfinite(analytic)):
-        return f"{what} returned non-finite values {_brief(analytic)} at a point where the gradient is finite."
+        return f"{what} returned non-finite values {brief(analytic)} at a point where the gradient is finite."
     flat = point.ravel()
     h = 1e-5 * max(1.0, float(np.sqrt(np.mean(flat**2))))
     value = abs(float(loss(point)))
@@ -148,8 +148,8 @@ def _gradient_mismatch(loss: Callable[[np.ndarray], float], gradient: Callable[[
             relative = difference / scale if scale else float("inf")
             label = "" if name == "all parameters" else f" for the block {name!r}"
             return (f"{what} does not match the derivative of the loss{label}: along {directions} random "
-                    f"directions it gives {_brief(found)}, while finite differences of the loss give "
-                    f"{_brief(numeric)} (relative error {relative:.2e}).")
+                    f"directions it gives {brief(found)}, while finite differences of the loss give "
+                    f"{brief(numeric)} (relative error {relative:.2e}).")
     return None
 
 
@@ -190,8 +190,8 @@ def assert_gradient_path(points: Sequence[np.ndarray], lr: float, grad: Callable
         expected = points[t] - lr * np.asarray(grad(points[t]), dtype=float)
         if not np.allclose(points[t + 1], expected, rtol=1e-10, atol=1e-12):
             raise AssertionError(
-                f"{what}: gradient evaluation {t + 2} was at {_brief(points[t + 1])}, but one step "
-                f"w - lr * grad(w) from the previous point {_brief(points[t])} leads to {_brief(expected)}.")
+                f"{what}: gradient evaluation {t + 2} was at {brief(points[t + 1])}, but one step "
+                f"w - lr * grad(w) from the previous point {brief(points[t])} leads to {brief(expected)}.")
 
 
 def assert_nonincreasing(losses: np.ndarray, what: str, *, rtol: float = 1e-12) -> None:

@@ -3,8 +3,9 @@
 Expected values come from ``reference.logistic_loss`` at test time (the optimum of logistic
 regression from its Newton solver). Every function that may call another graded function is graded
 with stable versions from problems.py swapped in for those: the loss and its gradient with the
-reference ``sigmoid``, ``fit_logistic`` with the reference sigmoid, loss and gradient. So a bug
-costs the points of the function that has it and no others.
+reference ``sigmoid``, ``fit_logistic`` with the reference sigmoid, loss and gradient (and, only if
+a check fails that way, once more with the notebook's own; see ``EitherWay``). So a bug costs the
+points of the function that has it and no others.
 """
 
 import numpy as np
@@ -28,7 +29,7 @@ def classification_problem(seed: int, n: int, d: int, scale: float = 1.0):
 
 
 def saturated_problem(seed: int, labels: str):
-    """A problem where |X @ W| spreads from 0.1 to exactly 1000.
+    """A problem where |X @ W| reaches exactly 1000, most points lying far from the boundary.
 
     With ``labels="mixed"`` about half of the points are misclassified with large margins (their
     loss is about |z|, where naive formulas give inf or nan); with ``labels="mostly right"`` all
@@ -62,6 +63,15 @@ def fitting_problem(seed: int, n: int = 120):
 def smoothness(X) -> float:
     """L = largest eigenvalue of X^T X / 4, the Lipschitz constant of the loss's gradient."""
     return float(np.linalg.eigvalsh(X.T @ X).max() / 4.0)
+
+
+def fit_result(result, what: str, d: int):
+    """The (W, losses) pair fit_logistic returns, W as a (d,) array, or a failure that says why not."""
+    if not (isinstance(result, tuple | list) and len(result) == 2):
+        shown = repr(result) if len(repr(result)) <= 120 else repr(result)[:117] + "..."
+        raise AssertionError(f"{what} returned {shown}; expected a pair (W, losses).")
+    W, losses = result
+    return checks.as_array(W, f"the W returned by {what}", shape=(d,)), losses
 
 
 def describe_z(X, W) -> str:
@@ -119,7 +129,7 @@ def test_sigmoid_values(submission):
     z = np.concatenate([[0.0, 1.0, -1.0, 3.5, -3.5], 4.0 * rng.standard_normal(15)])
     got = submission.sigmoid(z)
     checks.assert_close(got, reference.sigmoid(z), "sigmoid(z)", rtol=1e-6, atol=1e-12,
-                        inputs="a vector z of 20 values between -10 and 10")
+                        inputs=f"a vector z of 20 values between {z.min():.3g} and {z.max():.3g}")
 
 
 @pytest.mark.graded("sigmoid", points=1)
@@ -191,7 +201,7 @@ def test_loss_leaves_inputs_unchanged(stable_sigmoid):
     X, y, W = classification_problem(16, 20, 3)
 
     def check(sub):
-        sub.logistic_loss(W, X, y)
+        checks.as_float(sub.logistic_loss(W, X, y), "logistic_loss(W, X, y)")
         mutated = sub.last_call.mutated
         assert not mutated, (f"logistic_loss changed its argument {', '.join(mutated)} in place; "
                              "work on new arrays instead (y2 = 2 * y - 1 rather than y[y == 0] = -1, say).")
@@ -253,7 +263,7 @@ def test_grad_leaves_inputs_unchanged(stable_sigmoid):
     X, y, W = classification_problem(26, 20, 3)
 
     def check(sub):
-        sub.logistic_loss_grad(W, X, y)
+        checks.as_array(sub.logistic_loss_grad(W, X, y), "logistic_loss_grad(W, X, y)", shape=W.shape)
         mutated = sub.last_call.mutated
         assert not mutated, f"logistic_loss_grad changed its argument {', '.join(mutated)} in place."
 
@@ -335,7 +345,7 @@ def test_numgrad_leaves_w_unchanged(submission, problems):
     f, _, W = numgrad_problem(problems, "tanh network")
     # Entries and h are powers of two, so a W changed and changed back by +h, -2h, +h is restored exactly.
     W = np.round(W * 8) / 8
-    submission.numerical_gradient(f, W, h=2.0**-10)
+    checks.as_array(submission.numerical_gradient(f, W, h=2.0**-10), "numerical_gradient(f, W, h)", shape=W.shape)
     mutated = submission.last_call.mutated
     assert not mutated, (f"numerical_gradient changed {', '.join(mutated)}: after the call it no longer holds "
                          "its original values. Perturb a copy, or put each original entry back.")
@@ -351,8 +361,7 @@ def test_fit_reaches_optimum(isolated_fit):
     what = "fit_logistic(X, y, lr=1/L, n_iters=1500)"
 
     def check(sub):
-        W, losses = sub.fit_logistic(X, y, lr, n_iters)
-        W = checks.as_array(W, f"the W returned by {what}", shape=optimum.shape)
+        W, losses = fit_result(sub.fit_logistic(X, y, lr, n_iters), what, X.shape[1])
         checks.assert_close(W, optimum, f"the W returned by {what}", rtol=0,
                             atol=1e-7 * max(1.0, np.abs(optimum).max()),
                             inputs="120 points that are not linearly separable (optimum found by Newton's method)")
@@ -373,7 +382,7 @@ def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
     what = f"fit_logistic(X, y, lr, n_iters={n_iters})"
 
     def check(sub):
-        W, losses = sub.fit_logistic(X, y, lr, n_iters)
+        W, losses = fit_result(sub.fit_logistic(X, y, lr, n_iters), what, X.shape[1])
         losses = checks.assert_losses_list(losses, f"the losses returned by {what}", length=n_iters + 1)
         checks.assert_close(losses[0], 70 * np.log(2.0), f"losses[0] of {what} (the loss at W = 0 is n log 2)",
                             rtol=1e-10, inputs="n = 70 points")
@@ -394,7 +403,7 @@ def test_fit_losses_never_increase(isolated_fit):
     what = "fit_logistic(X, y, lr=1.9/L, n_iters=200)"
 
     def check(sub):
-        _, losses = sub.fit_logistic(X, y, lr, n_iters)
+        _, losses = fit_result(sub.fit_logistic(X, y, lr, n_iters), what, X.shape[1])
         losses = checks.assert_losses_list(losses, f"the losses returned by {what}", length=n_iters + 1)
         checks.assert_nonincreasing(losses, what)
         checks.assert_close(losses, expected_losses, f"the losses returned by {what}", rtol=1e-8, atol=1e-12)
@@ -408,7 +417,7 @@ def test_fit_leaves_inputs_unchanged(isolated_fit):
     X, y = fitting_problem(45, n=30)
 
     def check(sub):
-        sub.fit_logistic(X, y, 0.01, 5)
+        fit_result(sub.fit_logistic(X, y, 0.01, 5), "fit_logistic(X, y, 0.01, 5)", X.shape[1])
         mutated = sub.last_call.mutated
         assert not mutated, f"fit_logistic changed its argument {', '.join(mutated)} in place."
 

@@ -72,7 +72,10 @@ def test_numgrad_central_with_large_h(submission):
 @pytest.mark.graded("fit_logistic", points=1)
 def test_fit_small_run(submission):
     """fit_logistic(X, y, 0.1, 5) returns 6 losses that start at n log 2 and go down"""
-    W, losses = submission.fit_logistic(X, y, 0.1, 5)
+    result = submission.fit_logistic(X, y, 0.1, 5)
+    assert isinstance(result, tuple | list) and len(result) == 2, (
+        f"fit_logistic(X, y, 0.1, 5) returned {str(result)[:100]}; expected a pair (W, losses).")
+    W, losses = result
     checks.as_array(W, "the W returned by fit_logistic", shape=(2,))
     losses = checks.assert_losses_list(losses, "the losses returned by fit_logistic(X, y, 0.1, 5)", length=6)
     checks.assert_close(losses[0], 5 * np.log(2.0), "losses[0] (the loss at W = 0)", rtol=1e-8)

@@ -44,12 +44,6 @@ def cycling_init(rng, points, counter):
     return np.array(points[index % len(points)], dtype=float)
 
 
-def shared_init(rng, point):
-    """Always hands out the SAME array object (not a copy), whatever the generator."""
-    return point
-
-
-# ------------------------------------------------------------------------------ XOR network 2-2-1
 def _xor_unpack(w):
     w = np.asarray(w, dtype=float)
     return w[0:4].reshape(2, 2), w[4:6], w[6:8], w[8]
