@@ -1,7 +1,6 @@
 """Public checks for learning-rate: quick sanity checks a student can run before submitting.
 
-They are the same checks as the notebook's ``grader.check(...)`` cells; passing them does not
-guarantee full marks.
+They mirror the checks in the notebook's test cells; passing them does not guarantee full marks.
 """
 
 import numpy as np
@@ -45,3 +44,17 @@ def test_pick_on_the_lecture_quadratic(submission, problems):
     checks.assert_close(checks.as_float(got, "pick_learning_rate"), 0.19,
                         f"pick_learning_rate(loss_fn, grad_fn, [1, 1], {candidates}, 100) (the learning rate "
                         "itself, not its position)", rtol=1e-12)
+
+
+@pytest.mark.graded("pick_learning_rate", points=1)
+def test_pick_first_of_a_tie(submission, problems):
+    """returns the first of two learning rates whose runs end at the same loss"""
+    # On 0.5 ||w||^2 a step multiplies w by (1 - lr): 0.5 and 1.5 give 0.5^t w0 and (-0.5)^t w0.
+    loss = problems.bind("quadratic_loss", hessian=np.eye(2), optimum=np.zeros(2))
+    grad = problems.bind("quadratic_grad", hessian=np.eye(2), optimum=np.zeros(2))
+    for candidates, expected in (([0.5, 1.5], 0.5), ([1.5, 0.5], 1.5)):
+        got = submission.pick_learning_rate(loss, grad, np.array([5.0, -3.0]), candidates, 20)
+        assert got is not None, f"pick_learning_rate returned None; expected the learning rate {expected}."
+        checks.assert_close(checks.as_float(got, "pick_learning_rate"), expected,
+                            f"pick_learning_rate(loss_fn, grad_fn, [5, -3], {candidates}, 20) on 0.5 ||w||^2 "
+                            "(a tie: the first candidate wins)", rtol=1e-12)
