@@ -7,7 +7,8 @@ A frame is a fixed header, a JSON document and a list of ``.npy`` payloads::
 The JSON document is ``{"op": <str>, "data": <value>}``. Values are JSON scalars and lists; JSON
 objects are reserved for tags, so nothing a worker sends can be mistaken for anything else:
 
-* ``{"$array": i}``   the i-th ``.npy`` payload (numeric dtypes only, read with ``allow_pickle=False``)
+* ``{"$array": i}``   the i-th ``.npy`` payload (numeric dtypes only, read with ``allow_pickle=False``);
+  0-d arrays travel as plain numbers
 * ``{"$tuple": [...]}`` and ``{"$dict": [[key, value], ...]}``
 * extra tags that one side allows the other to send (the grader sends ``$callback`` and ``$function``
   to a worker; a worker may send no extra tags at all).
@@ -62,7 +63,7 @@ class Limits:
     """Bounds on what one frame may hold; the grader applies them to everything a worker sends."""
 
     max_json_bytes: int = 8 * 2**20
-    max_arrays: int = 256
+    max_arrays: int = 1024
     max_array_bytes: int = 64 * 2**20
     max_frame_bytes: int = 128 * 2**20
     max_depth: int = 32
@@ -105,6 +106,9 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
         return _to_json(value.item() if value.dtype.kind in "biuf" else np.asarray(value),
                         arrays, depth, encode_object, limits)
     if isinstance(value, np.ndarray):
+        if value.ndim == 0 and value.dtype.kind in _NUMERIC_KINDS:
+            # A 0-d array is a number: sending it as one keeps a list of 10,000 losses one frame.
+            return _to_json(value.item(), arrays, depth, encode_object, limits)
         return {"$array": _add_array(value, arrays, limits)}
     if isinstance(value, int | float):  # subclasses: keep the number, drop the behaviour
         return int(value) if isinstance(value, int) else float(value)

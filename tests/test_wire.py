@@ -72,10 +72,11 @@ def test_arrays_round_trip_exactly(dtype):
     assert np.array_equal(got[1], array.T)
 
 
-def test_numpy_scalars_become_python_numbers():
+def test_numpy_scalars_and_0d_arrays_become_python_numbers():
     _, got = roundtrip([np.float64(1.5), np.int32(7), np.bool_(True), np.array(2.0)])
-    assert got[:3] == [1.5, 7, True] and type(got[0]) is float and type(got[1]) is int
-    assert isinstance(got[3], np.ndarray) and got[3].shape == ()
+    assert got == [1.5, 7, True, 2.0] and type(got[0]) is float and type(got[1]) is int and type(got[3]) is float
+    _, losses = roundtrip([np.array(float(i)) for i in range(1_500)])  # more than max_arrays
+    assert losses == [float(i) for i in range(1_500)]
 
 
 def test_ndarray_subclass_arrives_as_plain_ndarray():

@@ -59,7 +59,8 @@ def test_step_on_floats(submission):
 def test_step_leaves_w_unchanged(submission):
     """returns a new value and leaves w unchanged"""
     w = np.array([1.0, -2.0, 3.0])
-    submission.gradient_step(w, np.array([0.5, 0.5, 0.5]), 0.1)
+    result = submission.gradient_step(w, np.array([0.5, 0.5, 0.5]), 0.1)
+    checks.as_array(result, "gradient_step(w, grad, lr)", shape=(3,))  # a stub that returns nothing earns nothing
     mutated = submission.last_call.mutated
     assert not mutated, (f"gradient_step changed its argument {', '.join(mutated)} in place (for example with "
                          "w -= ...); compute and return a new array instead.")
@@ -176,7 +177,9 @@ def test_descent_leaves_w0_unchanged(isolated, problems):
     """leaves w0 unchanged"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(26), 3, 10.0)
     loss, grad = quadratic(problems, hessian, optimum)
-    isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=5)
+    result = isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=5)
+    assert isinstance(result, tuple | list) and len(result) == 2, "gradient_descent should return a pair (w, losses)."
+    checks.as_array(result[0], "the w returned by gradient_descent", shape=(3,))
     mutated = isolated.last_call.mutated
     assert not mutated, (f"gradient_descent changed {', '.join(mutated)} in place; copy w0 first "
                          "(w = np.array(w0, dtype=float)) or use w = w - lr * g rather than w -= lr * g.")
