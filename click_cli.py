@@ -149,5 +149,33 @@ def validate(assignments_dir: Path | None, slugs: tuple[str, ...]) -> None:
     click.echo(f"All expectations met for {', '.join(chosen)}.")
 
 
+@main.command("build-notebooks")
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; exit 1 if a committed student notebook differs from its source.")
+@ASSIGNMENTS_DIR
+def build_notebooks(check_only: bool, assignments_dir: Path | None) -> None:
+    """Regenerate each assignment's student notebook from its otter-assign source with `otter assign`.
+
+    \b
+    Examples:
+      autograder build-notebooks           # after editing assignments/<slug>/source/<slug>.ipynb
+      autograder build-notebooks --check   # in CI: fail if a student notebook is out of date
+    """
+    from autograder.authoring import AuthoringError, stale_student_notebooks, write_student_notebooks
+
+    root = assignments_root(assignments_dir)
+    try:
+        if check_only:
+            stale = stale_student_notebooks(root)
+            if stale:
+                raise GraderFault(f"Out of date: {', '.join(stale)}. Run `autograder build-notebooks` and commit.")
+            click.echo("Every student notebook matches its source.")
+        else:
+            written = write_student_notebooks(root)
+            click.echo(f"Wrote the student notebooks of {', '.join(written) or 'no assignment'}.")
+    except AuthoringError as error:
+        raise GraderFault(str(error)) from None
+
+
 if __name__ == "__main__":
     main()

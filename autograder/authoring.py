@@ -9,7 +9,7 @@ whenever the source changes; :func:`stale_student_notebooks` tells whether that 
 the source in a temporary folder, with ``--no-run-tests`` (running the public tests against the
 solutions would start a Jupyter kernel; the source notebooks are graded by our own suite instead) and
 ``--no-pdfs``. The sources themselves turn off the Gradescope zip (``generate: false``) and the export
-cell, so the run needs no network, no LaTeX and no kernel and takes about two seconds, most of it
+cell, so the run needs no network, no LaTeX and no kernel and takes one to three seconds, most of it
 importing otter.
 
 Otter gives the cells it adds (the ``otter.Notebook`` initialisation and every ``grader.check`` cell)
@@ -34,6 +34,7 @@ __all__ = [
     "OTTER_ASSIGN_OPTIONS",
     "AuthoringError",
     "generate_student_notebook",
+    "generate_student_notebooks",
     "normalise_notebook",
     "otter_assign_command",
     "slugs_with_sources",
@@ -46,7 +47,7 @@ __all__ = [
 #: Options of ``otter assign``: do not execute the solution notebook, never build PDFs.
 OTTER_ASSIGN_OPTIONS: tuple[str, ...] = ("--no-run-tests", "--no-pdfs")
 
-#: A generous limit for one ``otter assign`` run (it normally takes about two seconds).
+#: A generous limit for one ``otter assign`` run (it normally takes one to three seconds).
 OTTER_ASSIGN_TIMEOUT_SECONDS = 300
 
 #: How many ``otter assign`` subprocesses run at once when several notebooks are built.
@@ -145,8 +146,14 @@ def generate_student_notebook(source: Path) -> str:
     return normalise_notebook(notebook)
 
 
-def _generate_all(assignments_root: Path, slugs: list[str]) -> dict[str, str]:
-    """Generate the student notebooks of ``slugs`` concurrently (each build is its own process)."""
+def generate_student_notebooks(assignments_root: Path, slugs: list[str] | None = None) -> dict[str, str]:
+    """Generate the student notebooks of ``slugs`` (default: every assignment with a source notebook).
+
+    Returns the normalised text by slug. The builds run concurrently, each in its own process.
+    """
+    assignments_root = Path(assignments_root)
+    if slugs is None:
+        slugs = slugs_with_sources(assignments_root)
     if not slugs:
         return {}
     sources = [source_notebook_path(assignments_root / slug, slug) for slug in slugs]
@@ -159,7 +166,7 @@ def _generate_all(assignments_root: Path, slugs: list[str]) -> dict[str, str]:
 def stale_student_notebooks(assignments_root: Path) -> list[str]:
     """The slugs whose committed student notebook is missing or differs from a fresh generation."""
     assignments_root = Path(assignments_root)
-    fresh = _generate_all(assignments_root, slugs_with_sources(assignments_root))
+    fresh = generate_student_notebooks(assignments_root)
     stale = []
     for slug, text in fresh.items():
         committed = student_notebook_path(assignments_root / slug, slug)
@@ -174,7 +181,7 @@ def write_student_notebooks(assignments_root: Path) -> list[str]:
     All notebooks are generated before any is written, so a failing source leaves every file as it was.
     """
     assignments_root = Path(assignments_root)
-    fresh = _generate_all(assignments_root, slugs_with_sources(assignments_root))
+    fresh = generate_student_notebooks(assignments_root)
     for slug, text in fresh.items():
         path = student_notebook_path(assignments_root / slug, slug)
         path.parent.mkdir(parents=True, exist_ok=True)
