@@ -97,6 +97,7 @@ class WorkerSession:
         self._worker: WorkerProcess | None = None
         self._channel: wire.Channel | None = None
         self._skipped_cells: set[int] = set()
+        self._current_cell: int | None = None  # the cell the worker said it is running
         self._restarts = 0
         self._unavailable: str | None = None
 
@@ -130,7 +131,7 @@ class WorkerSession:
         deadline = started + self.budgets.notebook_seconds
         self._worker = WorkerProcess(self.budgets)
         self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
-        self._current_cell: int | None = None
+        self._current_cell = None
         cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]
         try:
             self._channel.send(wire.encode("load", {"cells": cells, "problems": self.problems_source}), deadline)

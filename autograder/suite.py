@@ -13,7 +13,6 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -118,7 +117,7 @@ class _GradingPlugin:
         self._recorded.add(item.nodeid)
         function, points, visibility = _marker_values(item, self.assignment.functions)
         passed = report.passed
-        output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None, report)
+        output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None)
         self.results.append(TestResult(name=f"{function}: {_describe(item)}", function=function,
                                        score=points if passed else 0.0, max_score=points, passed=passed,
                                        output=output, visibility=visibility))
@@ -146,7 +145,7 @@ def _describe(item: pytest.Item) -> str:
     return f"{description} [{callspec.id}]" if callspec is not None else description
 
 
-def _failure_message(error: BaseException | None, report: Any) -> str:
+def _failure_message(error: BaseException | None) -> str:
     if isinstance(error, StudentCodeError):
         return f"{error}\n{error.traceback}".rstrip()
     if isinstance(error, SubmissionFault):

@@ -99,10 +99,6 @@ class GraderCallback:
         return "<function provided by the grader>"
 
 
-class StudentError(Exception):
-    """Wraps an exception raised by student code, with a traceback of the student's frames only."""
-
-
 def _student_traceback(error: BaseException) -> str:
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if frame.filename.startswith("<cell") or frame.filename.startswith("<magic")]
