@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -12,6 +13,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder import confine, protections
+from autograder.uids import UidLease
+from autograder.worker_view import SYSTEM_READ_PATHS, WorkerView, worker_view
 
 # Variables a worker gets; everything else of the grader's environment (tokens, paths to the
 # gradebook) stays out of reach of student code.
@@ -28,55 +33,141 @@ class Budgets:
     max_restarts: int = 3
     file_size_mb: int = 16
     cpu_seconds: int = 600
+    scratch_mb: int = 64  # size of the worker's writable tmpfs under bubblewrap
 
 
 class WorkerProcess:
-    """A started worker: its process, the grader's ends of the two pipes, and its scratch folder."""
+    """A started worker: its process, the grader's ends of the two pipes, and its scratch folder.
+
+    Under bubblewrap the worker sees only the folders its Python needs (read-only, with reference
+    solutions and assignments covered), a size-capped tmpfs at :data:`SCRATCH` and its own /proc;
+    it has no network and dies with the grader. Inside, it switches to a uid of its own and applies
+    Landlock and seccomp before the first student cell (:mod:`autograder.confine`).
+    """
 
     def __init__(self, budgets: Budgets) -> None:
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-worker-"))
+        self.protections = protections.detect()
+        protections.warn_once()
+        self.host_folder = Path(tempfile.mkdtemp(prefix="autograder-worker-"))  # log; scratch if no bwrap
+        self.uid_lease = UidLease() if self.protections.uid_switch else None
         to_worker_read, self.to_worker = os.pipe()
         self.from_worker, from_worker_write = os.pipe()
+        view = worker_view()
+        if self.protections.bwrap:
+            scratch = SCRATCH
+        else:
+            scratch = str(self.host_folder / "scratch")
+            os.mkdir(scratch, 0o700)
+            if self.uid_lease:
+                os.chown(scratch, self.uid_lease.uid, self.uid_lease.uid)
+        confinement = confine.Confinement(
+            uid=self.uid_lease.uid if self.uid_lease else None,
+            max_processes=_MAX_PROCESSES if self.uid_lease else None,
+            landlock_read=[*view.split(), *SYSTEM_READ_PATHS, "/dev"] if self.protections.landlock_abi else [],
+            landlock_write=[scratch, "/dev/null"] if self.protections.landlock_abi else [],
+            seccomp=self.protections.seccomp,
+        )
         environment = {
-            "PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "LANG": "C.UTF-8",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.scratch), "PYTHONHASHSEED": "0",
+            "PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "TMPDIR": scratch,
+            "MPLBACKEND": "Agg", "MPLCONFIGDIR": scratch, "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", **_SINGLE_THREADED,
         }
-        log = open(self.scratch / "worker.log", "wb")  # noqa: SIM115 - handed to the child
+        command = [sys.executable, "-I", "-m", "autograder.worker", str(to_worker_read), str(from_worker_write),
+                   json.dumps(confinement.to_json())]
+        if self.protections.bwrap:
+            command = [*_bwrap_arguments(self.protections.bwrap, view, budgets, environment), "--", *command]
+        log = open(self.host_folder / "worker.log", "wb")  # noqa: SIM115 - handed to the child
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "autograder.worker", str(to_worker_read), str(from_worker_write)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.scratch, env=environment,
-                pass_fds=(to_worker_read, from_worker_write), start_new_session=True,
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cwd=self.host_folder if self.protections.bwrap else scratch,
+                env=environment, pass_fds=(to_worker_read, from_worker_write), start_new_session=True,
                 preexec_fn=lambda: _limit_resources(budgets),
             )
+        except BaseException:
+            self._release_uid()
+            raise
         finally:
             log.close()
             os.close(to_worker_read)
             os.close(from_worker_write)
 
     def kill(self) -> None:
-        """Stop the worker and everything it started in its session; safe to call more than once."""
+        """Stop the worker and everything it started; safe to call more than once."""
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        self._release_uid()  # also kills what escaped the process group (setsid) under the reduced profile
+
+    def _release_uid(self) -> None:
+        if self.uid_lease is not None:
+            self.uid_lease.release()
+            self.uid_lease = None
 
     def exit_description(self) -> str:
         code = self.process.wait()
+        if self.protections.bwrap and code > 128:  # bubblewrap reports a signal as 128 + its number
+            code = -(code - 128)
         if code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
             if -code == signal.SIGXCPU:
                 return f"it used up its CPU time ({name})"
             return f"it was ended by signal {name}"
         return f"it exited with status {code}"
+
+    def log_tail(self, limit: int = 2000) -> str:
+        """The end of what the worker printed outside student cells (start-up errors), for messages."""
+        try:
+            return (self.host_folder / "worker.log").read_bytes()[-limit:].decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def close(self) -> None:
         self.kill()
         for fd in (self.to_worker, self.from_worker):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.host_folder, ignore_errors=True)
+
+
+SCRATCH = "/scratch"
+_MAX_PROCESSES = 64  # threads count too; the worker itself needs one
+
+
+def _bwrap_arguments(bwrap: str, view: WorkerView, budgets: Budgets, environment: dict[str, str]) -> list[str]:
+    arguments = [bwrap, *protections.namespace_arguments()]
+    made: set[str] = set()
+    for path in [*SYSTEM_READ_PATHS, *view.read_paths]:
+        if not os.path.lexists(path):
+            continue
+        arguments += _parent_folders(path, made)
+        if os.path.islink(path) and os.path.dirname(path) == "/":  # /lib -> usr/lib on merged-/usr systems
+            arguments += ["--symlink", os.readlink(path), path]
+        else:
+            arguments += ["--ro-bind", path, path]
+    for secret in view.hidden:  # later mounts cover earlier ones
+        arguments += ["--tmpfs", secret]
+    arguments += ["--proc", "/proc", "--dev", "/dev",
+                  "--size", str(budgets.scratch_mb * 2**20), "--perms", "1777", "--tmpfs", SCRATCH,
+                  "--chdir", SCRATCH]
+    for name, value in environment.items():
+        arguments += ["--setenv", name, value]
+    return arguments
+
+
+def _parent_folders(path: str, made: set[str]) -> list[str]:
+    """``--dir`` for each missing parent, world-traversable: bubblewrap would make them mode 0700."""
+    arguments = []
+    for parent in reversed(Path(path).parents):
+        name = str(parent)
+        if name != "/" and name not in made:
+            made.add(name)
+            arguments += ["--perms", "0755", "--dir", name]
+    return arguments
 
 
 def _limit_resources(budgets: Budgets) -> None:

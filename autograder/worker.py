@@ -5,7 +5,7 @@ scores: it receives the notebook's code cells, the assignment's public problem f
 requests, all as plain data over :mod:`autograder.wire`. Anything it sends back is re-checked by the
 grader, so nothing here needs to be trusted; it only needs to be convenient and fast.
 
-Started by the grader as ``python -I -m autograder.worker READ_FD WRITE_FD``.
+Started by the grader as ``python -I -m autograder.worker READ_FD WRITE_FD CONFINEMENT_JSON``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import contextlib
 import functools
 import inspect
 import io
+import json
 import linecache
 import os
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import wire
+from autograder import confine, wire
 from autograder.cells import ShellShim, to_python
 
 
@@ -261,6 +262,8 @@ def _arrays_to_watch(function: Callable[..., Any], args: list[Any], kwargs: dict
 
 def main(argv: list[str]) -> None:
     read_fd, write_fd = int(argv[1]), int(argv[2])
+    # Confine last, after every import the worker itself needs, and before any student code.
+    confine.apply(confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement())
     server = WorkerServer(wire.Channel(read_fd, write_fd, nonblocking=False))
     with contextlib.suppress(wire.ChannelClosed):  # the grader went away: nothing left to do
         server.serve()
