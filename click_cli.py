@@ -177,5 +177,112 @@ def build_notebooks(check_only: bool, assignments_dir: Path | None) -> None:
         raise GraderFault(str(error)) from None
 
 
+@main.group()
+def export() -> None:
+    """Hand grading over to another platform: a Gradescope autograder, a Canvas gradebook CSV.
+
+    \b
+    Examples:
+      autograder export gradescope gradient-descent -o autograder.zip
+      autograder export canvas --out grading --roster roster.csv -o canvas.csv
+    """
+
+
+@export.command("gradescope")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write.")
+@ASSIGNMENTS_DIR
+@click.argument("slug")
+def export_gradescope(slug: str, output: Path, assignments_dir: Path | None) -> None:
+    """Write a Gradescope autograder zip that grades one notebook per submission with SLUG's hidden suite.
+
+    Upload the zip as the autograder of a Gradescope programming assignment. It holds setup.sh (installs
+    Python 3.11+ if needed, the dependencies from PyPI, and this grader from a wheel inside the zip),
+    run_autograder and the assignment's suites. Run `autograder validate SLUG` first.
+
+    \b
+    Example:
+      autograder export gradescope gradient-descent -o autograder.zip
+    """
+    from autograder.exports.gradescope import build_zip
+    from autograder.exports.wheel import WheelError
+
+    assignment = _assignment(slug, assignments_dir)
+    try:
+        build_zip(assignment, output)
+    except WheelError as error:
+        raise GraderFault(str(error)) from None
+    click.echo(f"Wrote {output}; upload it as the autograder of a Gradescope programming assignment.")
+
+
+@export.command("canvas")
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("--roster", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CSV with columns submission,student,id,sis_user_id,sis_login_id,section.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The Canvas CSV to write (default: OUT/canvas.csv); a report is written next to it.")
+@click.option("--assignment", "slug", default=None, help="Assignment to export (needed if the gradebook has several).")
+@click.option("--canvas-id", default=None,
+              help="The Canvas assignment's id (the number in its URL): the column is then 'Title (id)', "
+                   "which Canvas matches exactly.")
+@click.option("--title", default=None, help="The assignment's name in Canvas (default: its title in assignment.toml).")
+@ASSIGNMENTS_DIR
+def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None, canvas_id: str | None,
+                  title: str | None, assignments_dir: Path | None) -> None:
+    """Write a CSV for Canvas's gradebook import (Grades > Import) from the gradebook in OUT.
+
+    ROSTER maps submission ids to students: a CSV whose first line is
+    submission,student,id,sis_user_id,sis_login_id,section (id, sis_user_id and sis_login_id are
+    Canvas's user ID, SIS User ID and SIS Login ID; each row needs at least one). Students with no
+    graded submission get an empty grade; graded submissions missing from the roster are left out.
+    Both are listed on stderr and in the report.
+
+    \b
+    Example:
+      autograder export canvas --out grading --roster roster.csv --canvas-id 12345 -o canvas.csv
+    """
+    from autograder.exports.canvas import assignment_column, match, write_canvas_csv
+    from autograder.exports.roster import RosterError, read_roster
+    from autograder.gradebook import Gradebook
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    try:
+        students = read_roster(roster)
+    except RosterError as error:
+        raise click.UsageError(str(error)) from None
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+        if not graded:
+            raise click.UsageError(f"The gradebook in {out} holds no results; grade the submissions first.")
+        if slug is None and len(graded) > 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded)}; choose one with --assignment.")
+        slug = slug or graded[0]
+        if slug not in graded:
+            raise click.UsageError(f"The gradebook in {out} has no results for {slug!r} "
+                                   f"(it has {', '.join(graded) or 'none'}).")
+        results = gradebook.results(slug)
+    finally:
+        gradebook.close()
+    if title is None:
+        try:
+            title = load_assignment(slug, assignments_dir).title
+        except AssignmentError:
+            raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --assignments-dir "
+                                   "or give its Canvas name with --title.") from None
+
+    result = match(results, students, assignment_column(title, canvas_id))
+    output = output or out / "canvas.csv"
+    write_canvas_csv(output, students, result)
+    report = result.report()
+    report_path = output.with_name(f"{output.stem}-report.txt")
+    report_path.write_text(report, encoding="utf-8")
+    click.echo(report, err=True, nl=False)
+    click.echo(f"Wrote {output} (import it in Canvas: Grades > Import) and {report_path}.")
+
+
 if __name__ == "__main__":
     main()

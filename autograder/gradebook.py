@@ -57,6 +57,15 @@ class Gradebook:
             return None
         return StoredResult(row[0], row[1], SubmissionResult.from_gradescope(json.loads(row[2])))
 
+    def assignments(self) -> list[str]:
+        return [row[0] for row in self.connection.execute("SELECT DISTINCT assignment FROM results ORDER BY 1")]
+
+    def results(self, assignment: str) -> list[SubmissionResult]:
+        """Every stored result of ``assignment``, by submission id."""
+        rows = self.connection.execute(
+            "SELECT result_json FROM results WHERE assignment=? ORDER BY submission", (assignment,))
+        return [SubmissionResult.from_gradescope(json.loads(row[0])) for row in rows]
+
     def store(self, result: SubmissionResult, content_hash: str, suite_version: str, started_at: str) -> None:
         with self.connection:  # one transaction per submission
             self.connection.execute("BEGIN IMMEDIATE")

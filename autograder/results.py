@@ -68,7 +68,7 @@ class SubmissionResult:
             "tests": [
                 {"name": test.name, "number": str(number), "score": test.score, "max_score": test.max_score,
                  "status": "passed" if test.passed else "failed", "output": test.output,
-                 "output_format": "text", "visibility": test.visibility}
+                 "output_format": "text", "tags": [test.function], "visibility": test.visibility}
                 for number, test in enumerate(self.tests, start=1)
             ],
             "extra_data": {

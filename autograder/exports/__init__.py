@@ -1,0 +1,1 @@
+"""Exports to other platforms: a Gradescope autograder zip and a Canvas gradebook CSV."""
