@@ -149,6 +149,28 @@ def validate(assignments_dir: Path | None, slugs: tuple[str, ...]) -> None:
     click.echo(f"All expectations met for {', '.join(chosen)}.")
 
 
+@main.command()
+def doctor() -> None:
+    """Show which protections student code runs under on this machine.
+
+    Exit status 0 when the full profile is active, 1 when a layer is missing (each missing layer
+    says how to get it).
+
+    \b
+    Example:
+      autograder doctor
+    """
+    from autograder.protections import detect
+
+    found = detect()
+    for layer in found.layers():
+        mark = click.style("active ", fg="green") if layer.active else click.style("MISSING", fg="red", bold=True)
+        click.echo(f"{mark} {layer.name:14} {layer.detail}")
+    click.echo(f"profile: {found.profile}")
+    if found.profile != "full":
+        sys.exit(1)
+
+
 @main.command("build-notebooks")
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 if a committed student notebook differs from its source.")

@@ -1,0 +1,62 @@
+"""Sandbox layers: what the worker may see, uid leases, and `autograder doctor`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from autograder import protections
+from autograder.uids import UidLease
+from autograder.worker_view import outermost, split_around, worker_view
+from click_cli import main
+
+
+def test_split_around_cuts_out_hidden_folders(tmp_path: Path) -> None:
+    for name in ["numpy/core", "reference", "assignments/toy", "click"]:
+        (tmp_path / "site" / name).mkdir(parents=True)
+    site = str(tmp_path / "site")
+    pieces = split_around([site, "/usr"], [f"{site}/reference", f"{site}/assignments"])
+    assert sorted(pieces) == sorted(["/usr", f"{site}/click", f"{site}/numpy"])
+
+
+def test_outermost_keeps_only_enclosing_folders() -> None:
+    assert outermost(["/a/b", "/a", "/ab", "/c/d/e", "/c/d"]) == ["/a", "/ab", "/c/d"]
+
+
+def test_worker_view_excludes_reference_and_assignments() -> None:
+    view = worker_view()
+    readable = view.split()
+    for secret in view.hidden:
+        assert not any(secret == path or secret.startswith(path + "/") for path in readable)
+    import reference
+
+    reference_folder = str(Path(reference.__file__).resolve().parent)
+    assert not any(reference_folder == p or reference_folder.startswith(p + "/") for p in readable)
+
+
+def test_uid_leases_are_exclusive() -> None:
+    first, second = UidLease(), UidLease()
+    try:
+        assert first.uid != second.uid
+    finally:
+        first.release()
+        second.release()
+    again = UidLease()
+    again.release()
+    assert again.uid == first.uid  # released uids are handed out again
+
+
+def test_doctor_reports_every_layer(monkeypatch) -> None:
+    monkeypatch.setenv("AUTOGRADER_DISABLE_PROTECTIONS", "seccomp")
+    protections.detect.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["doctor"])
+    finally:
+        protections.detect.cache_clear()
+    assert result.exit_code == 1
+    assert "MISSING seccomp" in result.output
+    assert "libseccomp2" in result.output
+    for name in ["bubblewrap", "dedicated uid", "Landlock", "rlimits"]:
+        assert name in result.output
+    assert "profile: reduced" in result.output
