@@ -9,6 +9,8 @@ import click
 
 from autograder.assignment import AssignmentError, assignments_root, available_slugs, load_assignment
 from autograder.batch import BatchError, SubmissionFile, discover, grade_batch
+from autograder.executors import local_executor
+from autograder.progress import ProgressReport
 from autograder.results import SubmissionResult
 from autograder.suite import SuiteError
 
@@ -51,15 +53,18 @@ def main() -> None:
               help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite.")
 @click.option("--regrade", is_flag=True, help="Grade again even submissions whose stored result is current.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once (default: one per core).")
 @ASSIGNMENTS_DIR
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def grade(slug: str, out: Path, regrade: bool, quiet: bool, assignments_dir: Path | None,
+def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, assignments_dir: Path | None,
           paths: tuple[Path, ...]) -> None:
     """Grade notebooks with the hidden suite and write grades.csv and results/<id>.json.
 
     PATHS are notebooks or folders searched recursively for *.ipynb. A submission's id is its path
     relative to the folder given, without .ipynb (a notebook given directly: its file stem).
-    Re-running with the same --out grades only new or changed submissions.
+    Re-running with the same --out grades only new or changed submissions; Ctrl-C stops at once,
+    keeping every result already stored.
 
     \b
     Example:
@@ -76,15 +81,21 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, assignments_dir: Pat
         if item.note:
             click.echo(f"note: {item.note}", err=True)
 
+    report = ProgressReport(len(submissions), quiet=quiet)
+
     def progress(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
-        if not quiet:
-            note = " (unchanged, stored result)" if reused else f" in {result.execution_time:.1f} s"
-            click.echo(f"{item.id}: {result.score:g} / {result.max_score:g}{note}")
+        report.advance(reused=reused, problem=result.problem is not None)
 
     try:
-        summary = grade_batch(assignment, submissions, out, regrade=regrade, progress=progress)
+        summary = grade_batch(assignment, submissions, out, regrade=regrade, progress=progress,
+                              executor=local_executor(jobs))
     except SuiteError as error:
         raise GraderFault(f"{error}\nFix the suite, then run `autograder validate {slug}`.") from None
+    if summary.interrupted:
+        report.interrupted()
+        click.echo(f"Interrupted: {len(summary.results)} of {len(submissions)} results are stored in {out}; "
+                   "run the same command again to grade the rest.", err=True)
+        sys.exit(130)
     if not quiet:
         click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'} and "
                    f"{out / 'results'}/.")

@@ -10,13 +10,15 @@ import csv
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.assignment import Assignment
-from autograder.gradebook import Gradebook, now
-from autograder.grading import grade_notebook
+from autograder.executors import Executor, GradingTask, InProcess
+from autograder.gradebook import Gradebook
 from autograder.results import SubmissionResult
 
 
@@ -85,35 +87,54 @@ def content_hash(path: Path) -> str:
 class BatchSummary:
     graded: int = 0
     reused: int = 0
-    results: list[SubmissionResult] | None = None
+    results: list[SubmissionResult] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C: everything graded so far is stored; re-run to finish
 
 
 Progress = Callable[[SubmissionFile, SubmissionResult, bool], None]
 
 
 def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: Path, *,
-                regrade: bool = False, progress: Progress | None = None) -> BatchSummary:
+                regrade: bool = False, progress: Progress | None = None,
+                executor: Executor | None = None) -> BatchSummary:
+    """Grade what is new or changed, reuse the rest; each result is stored before it is reported.
+
+    ``executor`` decides where grading runs (default: in this process). On Ctrl-C the batch stops
+    taking submissions, keeps every stored result and still writes ``grades.csv``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(out / "gradebook.sqlite")
-    summary = BatchSummary(results=[])
+    summary = BatchSummary()
+    by_id = {item.id: item for item in submissions}
+    executor = executor or InProcess()
+
+    def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
+        _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
+        summary.results.append(result)
+        if progress is not None:
+            progress(item, result, reused)
+
     try:
+        tasks = []
         for item in submissions:
             digest = content_hash(item.path)
             stored = gradebook.get(assignment.slug, item.id)
-            reuse = (not regrade and stored is not None and stored.content_hash == digest
-                     and stored.suite_version == assignment.suite_version)
-            if reuse:
-                result = stored.result
+            if (not regrade and stored is not None and stored.content_hash == digest
+                    and stored.suite_version == assignment.suite_version):
                 summary.reused += 1
+                report(item, stored.result, True)
             else:
-                started = now()
-                result = grade_notebook(item.path, item.id, assignment, problem=item.problem)
-                gradebook.store(result, digest, assignment.suite_version, started)
-                summary.graded += 1
-            _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
-            summary.results.append(result)
-            if progress is not None:
-                progress(item, result, reuse)
+                tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.folder.parent),
+                                         digest, item.problem))
+        for task, result in executor.results(tasks):
+            started = datetime.fromtimestamp(time.time() - result.execution_time, UTC)
+            gradebook.store(result, task.digest, assignment.suite_version, started.isoformat(timespec="seconds"))
+            summary.graded += 1
+            report(by_id[task.submission], result, False)
+    except KeyboardInterrupt:
+        summary.interrupted = True
     finally:
+        executor.close()
         gradebook.close()
     write_grades_csv(out / "grades.csv", assignment, summary.results)
     return summary

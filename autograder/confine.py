@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 _SYSCALLS_X86_64 = {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446}
 _LANDLOCK_CREATE_RULESET_VERSION = 1
 _LANDLOCK_RULE_PATH_BENEATH = 1
@@ -94,6 +95,10 @@ def _prctl(option: int, value: int) -> None:
     if _libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
         code = ctypes.get_errno()
         raise OSError(code, f"prctl({option}): {os.strerror(code)}")
+
+
+def set_parent_death_signal(signal_number: int) -> None:
+    _prctl(_PR_SET_PDEATHSIG, signal_number)
 
 
 def landlock_abi() -> int:

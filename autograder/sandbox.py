@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -134,6 +135,38 @@ class WorkerProcess:
         shutil.rmtree(self.host_folder, ignore_errors=True)
 
 
+_spares: dict[Budgets, WorkerProcess] = {}
+_keep_spares = False
+
+
+def keep_spare_workers() -> None:
+    """From now on, keep one started worker ready for the next submission (for grading processes
+    that grade many submissions; the spare's start-up overlaps the current submission's tests)."""
+    global _keep_spares
+    if not _keep_spares:
+        _keep_spares = True
+        atexit.register(_close_spares)
+
+
+def start_worker(budgets: Budgets) -> WorkerProcess:
+    """A fresh worker for one submission: the spare if there is one, and a new spare behind it."""
+    if not _keep_spares:
+        return WorkerProcess(budgets)
+    worker = _spares.pop(budgets, None)
+    if worker is None or worker.process.poll() is not None:
+        if worker is not None:
+            worker.close()
+        worker = WorkerProcess(budgets)
+    _spares[budgets] = WorkerProcess(budgets)
+    return worker
+
+
+def _close_spares() -> None:
+    for worker in _spares.values():
+        worker.close()
+    _spares.clear()
+
+
 SCRATCH = "/scratch"
 _MAX_PROCESSES = 64  # threads count too; the worker itself needs one
 
@@ -182,3 +215,5 @@ def _limit_resources(budgets: Budgets) -> None:
     }
     for which, value in limits.items():
         resource.setrlimit(which, (value, value))
+    # Die with the grading process even without bubblewrap (a killed grader leaves no worker behind).
+    confine.set_parent_death_signal(signal.SIGKILL)

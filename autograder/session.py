@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import wire
-from autograder.sandbox import Budgets, WorkerProcess
+from autograder.sandbox import Budgets, WorkerProcess, start_worker
 
 
 class SubmissionFault(Exception):
@@ -129,7 +129,7 @@ class WorkerSession:
         self._stop_worker()
         started = time.monotonic()
         deadline = started + self.budgets.notebook_seconds
-        self._worker = WorkerProcess(self.budgets)
+        self._worker = start_worker(self.budgets)
         self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
         self._current_cell = None
         cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]

@@ -262,8 +262,9 @@ def _arrays_to_watch(function: Callable[..., Any], args: list[Any], kwargs: dict
 
 def main(argv: list[str]) -> None:
     read_fd, write_fd = int(argv[1]), int(argv[2])
+    confinement = confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement()
     # Confine last, after every import the worker itself needs, and before any student code.
-    confine.apply(confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement())
+    confine.apply(confinement)
     server = WorkerServer(wire.Channel(read_fd, write_fd, nonblocking=False))
     with contextlib.suppress(wire.ChannelClosed):  # the grader went away: nothing left to do
         server.serve()

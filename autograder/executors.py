@@ -1,0 +1,99 @@
+"""Where submissions are graded: in this process, in a pool of local grading processes, or elsewhere.
+
+A :class:`GradingTask` is plain, picklable data naming one submission; :func:`run_task` grades it
+in whatever trusted grading process runs it (each grading process starts its own sandboxed workers
+for student code). Executors hand results back as they finish, in any order; the batch stores each
+one before it reports it. Pickle only ever travels between grading processes, never from a worker.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from autograder import sandbox
+from autograder.assignment import load_assignment
+from autograder.grading import grade_notebook
+from autograder.results import SubmissionResult
+
+
+@dataclass(frozen=True)
+class GradingTask:
+    submission: str
+    path: str
+    slug: str
+    assignments_dir: str | None
+    digest: str  # content hash of the file when the batch found it
+    problem: str | None = None  # set when the file must not be read (the message says why)
+
+
+def run_task(task: GradingTask) -> SubmissionResult:
+    """Grade one submission; runs in a grading process (this one, a pool process, a Dask worker)."""
+    assignment = load_assignment(task.slug, Path(task.assignments_dir) if task.assignments_dir else None)
+    return grade_notebook(Path(task.path), task.submission, assignment, problem=task.problem)
+
+
+class Executor(Protocol):
+    def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
+        """Grade ``tasks``; yield each with its result as soon as it is done."""
+
+    def close(self) -> None:
+        """Stop: drop tasks not started, end grading processes (a worker never outlives its grader)."""
+
+
+class InProcess:
+    """Grades one submission at a time in this process (``--jobs 1``, tests, ``autograder check``)."""
+
+    def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
+        for task in tasks:
+            yield task, run_task(task)
+
+    def close(self) -> None:
+        pass
+
+
+def _start_grading_process() -> None:
+    # Ctrl-C goes to the whole terminal process group; the batch decides how to stop, not each process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sandbox.keep_spare_workers()
+
+
+class LocalPool:
+    """``jobs`` grading processes on this machine, each grading one submission at a time."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        # forkserver: pool processes start clean (no copy of this process's threads or open gradebook).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["autograder.executors"])
+        self._pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
+                                                            initializer=_start_grading_process)
+
+    def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
+        pending = {self._pool.submit(run_task, task): task for task in tasks}
+        for future in concurrent.futures.as_completed(pending):
+            yield pending[future], future.result()
+
+    def close(self) -> None:
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a submission still running is graded again on the next run
+            if process.is_alive():
+                process.kill()
+        for process in processes:
+            process.join()
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) or 1
+
+
+def local_executor(jobs: int | None) -> Executor:
+    jobs = default_jobs() if jobs is None else jobs
+    return InProcess() if jobs <= 1 else LocalPool(jobs)
