@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from autograder import sandbox
+from autograder import confine, sandbox
 from autograder.assignment import load_assignment
 from autograder.grading import grade_notebook
 from autograder.results import SubmissionResult
@@ -58,9 +58,18 @@ class InProcess:
         pass
 
 
-def _start_grading_process() -> None:
+_batch_process = 0
+
+
+def _start_grading_process(batch_process: int) -> None:
+    global _batch_process
+    _batch_process = batch_process
     # Ctrl-C goes to the whole terminal process group; the batch decides how to stop, not each process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the batch process dies (even by SIGKILL), this process and with it its workers die too.
+    confine.set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != _batch_process:  # it died before the line above took effect
+        os._exit(1)
     sandbox.keep_spare_workers()
 
 
@@ -69,11 +78,11 @@ class LocalPool:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        # forkserver: pool processes start clean (no copy of this process's threads or open gradebook).
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["autograder.executors"])
-        self._pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
-                                                            initializer=_start_grading_process)
+        # spawn: pool processes start clean (no copy of this process's threads or open gradebook) and
+        # are children of this process, so they can die with it (a fork server would outlive it).
+        context = multiprocessing.get_context("spawn")
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_grading_process, initargs=(os.getpid(),))
 
     def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
         pending = {self._pool.submit(run_task, task): task for task in tasks}

@@ -11,12 +11,12 @@ import contextlib
 import fcntl
 import os
 import signal
-import tempfile
 from pathlib import Path
 
 FIRST_UID = 61000  # far above the uids Debian gives to people (1000+) and below nobody (65534)
 COUNT = 512
-_LOCK_FOLDER = Path(tempfile.gettempdir()) / "autograder-uids"
+# One fixed folder for the whole machine (not $TMPDIR): every grading process must see the same locks.
+_LOCK_FOLDER = Path("/tmp/autograder-uids")
 
 
 class UidExhausted(RuntimeError):
