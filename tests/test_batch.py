@@ -113,7 +113,22 @@ BAD_FILES = {
     "latin1": (lambda p: p.write_bytes('{"cells": "café"}'.encode("latin-1")), "not UTF-8"),
     "zip": (lambda p: zipfile.ZipFile(p, "w").writestr("x.ipynb", "{}"), "zip archive"),
     "no-code": (lambda p: nbformat.write(nbformat.v4.new_notebook(), p), "no code cells"),
+    "200MB": (lambda p: _sparse_file(p, 200 * 2**20), "over the 100 MB limit"),
+    "outputs-of-hundreds-of-MB": (lambda p: _with_outputs(p, 120 * 2**20), "Clear all outputs"),
 }
+
+
+def _sparse_file(path: Path, size: int) -> None:
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+
+
+def _with_outputs(path: Path, output_bytes: int) -> None:
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("\n".join(TOY_CORRECT))
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * output_bytes)]
+    notebook.cells = [cell]
+    nbformat.write(notebook, path)
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_FILES))
@@ -146,3 +161,10 @@ def test_a_link_to_a_file_outside_the_folder_is_not_read(tmp_path, toy, write_no
     grade_batch(toy, discover([folder]), tmp_path / "out")
     result = json.loads((tmp_path / "out" / "results" / "link.json").read_text())
     assert result["score"] == 0 and "symbolic link" in result["output"]
+
+
+def test_large_outputs_under_the_limit_are_ignored_and_the_code_graded(tmp_path, toy):
+    path = tmp_path / "chatty.ipynb"
+    _with_outputs(path, 40 * 2**20)
+    summary = grade_batch(toy, discover([path]), tmp_path / "out")
+    assert summary.results[0].score == 5
