@@ -55,10 +55,12 @@ def main() -> None:
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Submissions graded at once (default: one per core).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Grade on the Dask cluster of this scheduler instead of this machine (not with --jobs).")
 @ASSIGNMENTS_DIR
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, assignments_dir: Path | None,
-          paths: tuple[Path, ...]) -> None:
+def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, scheduler: str | None,
+          assignments_dir: Path | None, paths: tuple[Path, ...]) -> None:
     """Grade notebooks with the hidden suite and write grades.csv and results/<id>.json.
 
     PATHS are notebooks or folders searched recursively for *.ipynb. A submission's id is its path
@@ -67,9 +69,13 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, as
     keeping every result already stored.
 
     \b
-    Example:
+    Examples:
       autograder grade --assignment gradient-descent --out grading submissions/
+      autograder grade --assignment gradient-descent --out grading --scheduler tcp://10.0.0.5:8786 submissions/
     """
+    if jobs is not None and scheduler is not None:
+        raise click.UsageError("--jobs and --scheduler cannot be used together: on a Dask cluster the workers "
+                               "decide how many submissions run at once (one per worker process).")
     assignment = _assignment(slug, assignments_dir)
     try:
         submissions = discover(paths)
@@ -86,11 +92,27 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, as
     def progress(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
         report.advance(reused=reused, problem=result.problem is not None)
 
+    cluster_errors: tuple[type[Exception], ...] = ()
+    if scheduler is None:
+        executor = local_executor(jobs)
+    else:
+        # Imported only here: plain local grading does not pay for loading Dask.
+        from autograder.dask_executor import DaskExecutor, DaskGradingError, SchedulerUnreachable, worker_count_note
+
+        try:
+            executor = DaskExecutor(scheduler)
+        except SchedulerUnreachable as error:
+            raise click.UsageError(str(error)) from None
+        cluster_errors = (DaskGradingError,)
+        note = worker_count_note(executor)
+        if note and not quiet:
+            click.echo(note, err=True)
     try:
-        summary = grade_batch(assignment, submissions, out, regrade=regrade, progress=progress,
-                              executor=local_executor(jobs))
+        summary = grade_batch(assignment, submissions, out, regrade=regrade, progress=progress, executor=executor)
     except SuiteError as error:
         raise GraderFault(f"{error}\nFix the suite, then run `autograder validate {slug}`.") from None
+    except cluster_errors as error:
+        raise GraderFault(str(error)) from None
     if summary.interrupted:
         report.interrupted()
         click.echo(f"Interrupted: {len(summary.results)} of {len(submissions)} results are stored in {out}; "
@@ -99,6 +121,19 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, as
     if not quiet:
         click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'} and "
                    f"{out / 'results'}/.")
+        click.echo(_score_summary(summary.results))
+
+
+def _score_summary(results: list[SubmissionResult]) -> str:
+    """One line an instructor can sanity-check a batch with."""
+    if not results:
+        return "No results."
+    maximum = max(result.max_score for result in results)
+    mean = sum(result.score for result in results) / len(results)
+    full = sum(result.score >= result.max_score for result in results)
+    unreadable = sum(result.problem is not None for result in results)
+    return (f"Scores: mean {mean:.2f} / {maximum:g}; {full} of {len(results)} with full marks; "
+            f"{unreadable} could not be run (see results/<id>.json).")
 
 
 @main.command()
