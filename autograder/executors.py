@@ -12,6 +12,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,11 +93,14 @@ class LocalPool:
     def close(self) -> None:
         processes = list(getattr(self._pool, "_processes", {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # a submission still running is graded again on the next run
+        # Idle processes exit at once (and close their spare workers); one still grading after an
+        # interruption is killed, and its submission is graded again on the next run.
+        deadline = time.monotonic() + 2
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
-        for process in processes:
-            process.join()
+                process.join()
 
 
 def default_jobs() -> int:

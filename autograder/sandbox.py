@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import multiprocessing.util
 import os
 import resource
 import shutil
@@ -146,6 +147,8 @@ def keep_spare_workers() -> None:
     if not _keep_spares:
         _keep_spares = True
         atexit.register(_close_spares)
+        # A multiprocessing pool process ends with os._exit, skipping atexit; its finalizers still run.
+        multiprocessing.util.Finalize(None, _close_spares, exitpriority=10)
 
 
 def start_worker(budgets: Budgets) -> WorkerProcess:
