@@ -77,6 +77,9 @@ def drop_privileges(uid: int) -> None:
     os.setresuid(uid, uid, uid)
     if os.getuid() != uid or os.geteuid() != uid:
         raise RuntimeError(f"could not switch to uid {uid}")
+    with open("/proc/self/status") as status:  # switching from root to a uid drops every capability
+        if any(line.startswith(("CapEff:", "CapPrm:")) and int(line.split()[1], 16) for line in status):
+            raise RuntimeError(f"uid {uid} kept capabilities")
 
 
 # ----------------------------------------------------------------------------------------- Landlock

@@ -71,7 +71,7 @@ def _start_grading_process(batch_process: int) -> None:
     confine.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != _batch_process:  # it died before the line above took effect
         os._exit(1)
-    sandbox.keep_spare_workers()
+    sandbox.zygote()  # ready before the first submission arrives
 
 
 class LocalPool:

@@ -97,15 +97,18 @@ def _working_bwrap() -> str | None:
 def namespace_arguments() -> list[str]:
     """bubblewrap's namespace options for the uid the grader runs as.
 
-    As root, no user namespace: the worker starts as real root with only CAP_SETUID/CAP_SETGID and
-    switches to its dedicated uid itself (a uid inside a user namespace made by root would still be
+    As root, no user namespace: the zygote runs as real root with a few capabilities and each
+    worker switches to its dedicated uid itself (a uid inside a user namespace made by root would still be
     root outside, where RLIMIT_NPROC does not count). Unprivileged, a user namespace is the only way
     in, and ``--disable-userns`` stops the worker from making more.
     """
     common = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
               "--die-with-parent", "--new-session", "--clearenv"]
     if os.geteuid() == 0:
-        return [*common, "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        # The zygote keeps what it needs to hand each child its own uid and folder and to clean up
+        # after it; a child loses every capability when it switches to its uid.
+        kept = ["CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER"]
+        return [*common, "--cap-drop", "ALL", *(argument for cap in kept for argument in ("--cap-add", cap))]
     return [*common, "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
 
 

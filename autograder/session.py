@@ -156,7 +156,7 @@ class WorkerSession:
         return LoadReport(cells=cells, functions=[str(f) for f in data["functions"]], seconds=seconds)
 
     def close(self) -> None:
-        if self._worker is not None and self._channel is not None and self._worker.process.poll() is None:
+        if self._worker is not None and self._channel is not None and self._worker.alive():
             with contextlib.suppress(wire.ProtocolError):
                 self._channel.send(wire.encode("exit", None), time.monotonic() + 1)
         self._stop_worker()

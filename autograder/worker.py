@@ -5,7 +5,8 @@ scores: it receives the notebook's code cells, the assignment's public problem f
 requests, all as plain data over :mod:`autograder.wire`. Anything it sends back is re-checked by the
 grader, so nothing here needs to be trusted; it only needs to be convenient and fast.
 
-Started by the grader as ``python -I -m autograder.worker READ_FD WRITE_FD CONFINEMENT_JSON``.
+Forked by :mod:`autograder.zygote` for each submission (or started on its own as
+``python -I -m autograder.worker READ_FD WRITE_FD CONFINEMENT_JSON``).
 """
 
 from __future__ import annotations
@@ -260,9 +261,8 @@ def _arrays_to_watch(function: Callable[..., Any], args: list[Any], kwargs: dict
             for label, value in bound.items() if isinstance(value, np.ndarray)]
 
 
-def main(argv: list[str]) -> None:
-    read_fd, write_fd = int(argv[1]), int(argv[2])
-    confinement = confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement()
+def serve(read_fd: int, write_fd: int, confinement: confine.Confinement) -> None:
+    """Confine this process, then serve the grader until it says exit; never returns."""
     # Confine last, after every import the worker itself needs, and before any student code.
     confine.apply(confinement)
     server = WorkerServer(wire.Channel(read_fd, write_fd, nonblocking=False))
@@ -270,6 +270,11 @@ def main(argv: list[str]) -> None:
         server.serve()
     sys.stdout.flush()
     os._exit(0)  # skip atexit handlers a notebook may have registered
+
+
+def main(argv: list[str]) -> None:
+    confinement = confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement()
+    serve(int(argv[1]), int(argv[2]), confinement)
 
 
 if __name__ == "__main__":
