@@ -92,23 +92,27 @@ def assert_losses_list(losses: Any, what: str, *, length: int | None = None) -> 
 def check_gradient(loss: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], Any],
                    point: np.ndarray, *, rng: np.random.Generator, what: str,
                    blocks: Mapping[str, Any] | None = None, directions: int = 4, rtol: float = 1e-6,
-                   retries: int = 2) -> None:
+                   retries: int = 2, errors: dict[str, float] | None = None) -> None:
     """Check ``gradient`` (usually the student's) against central differences of ``loss`` (ours).
 
     Along ``directions`` random unit directions inside each parameter block (a name -> index into
     the flattened parameters), the directional derivative ``g . v`` must match
     ``(L(w + h v) - L(w - h v)) / 2h``. A failing block is confirmed before it is reported: retried
     with fresh directions and Richardson extrapolation, then at a slightly moved point.
+
+    ``errors``, if given, receives the relative error of every block in the attempt that decided the
+    outcome (for feedback plots; the tolerance is ``rtol``).
     """
     point = np.asarray(point, dtype=float)
     blocks = blocks or {"all parameters": slice(None)}
-    failure = _gradient_mismatch(loss, gradient, point, rng, blocks, directions, rtol, richardson=False, what=what)
+    failure = _gradient_mismatch(loss, gradient, point, rng, blocks, directions, rtol, richardson=False, what=what,
+                                 errors=errors)
     for attempt in range(retries):
         if failure is None:
             return
         moved = point if attempt == 0 else point + 1e-3 * rng.standard_normal(point.shape)
         confirmation = _gradient_mismatch(loss, gradient, moved, rng, blocks, directions, rtol,
-                                          richardson=True, what=what)
+                                          richardson=True, what=what, errors=errors)
         if confirmation is None:
             return
     if failure is not None:
@@ -117,7 +121,10 @@ def check_gradient(loss: Callable[[np.ndarray], float], gradient: Callable[[np.n
 
 def _gradient_mismatch(loss: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], Any],
                        point: np.ndarray, rng: np.random.Generator, blocks: Mapping[str, Any],
-                       directions: int, rtol: float, *, richardson: bool, what: str) -> str | None:
+                       directions: int, rtol: float, *, richardson: bool, what: str,
+                       errors: dict[str, float] | None = None) -> str | None:
+    if errors is not None:
+        errors.clear()
     analytic = as_array(gradient(point.copy()), what, shape=point.shape).ravel()
     if not np.all(np.isfinite(analytic)):
         return f"{what} returned non-finite values {brief(analytic)} at a point where the gradient is finite."
@@ -130,12 +137,18 @@ def _gradient_mismatch(loss: Callable[[np.ndarray], float], gradient: Callable[[
         backward = loss((flat - step * direction).reshape(point.shape))
         return (float(forward) - float(backward)) / (2 * step)
 
+    failure = None
     for name, index in blocks.items():
+        if failure is not None and errors is None:
+            break
+        # Blocks after a failing one are measured only for the feedback, with their own directions, so
+        # the generator that decides the outcome is drawn exactly as often as without feedback.
+        draw = rng if failure is None else np.random.default_rng(len(errors or ()))
         size = np.zeros(flat.size)[index].size
         found, numeric = np.empty(directions), np.empty(directions)
         for k in range(directions):
             direction = np.zeros(flat.size)
-            piece = rng.standard_normal(size)
+            piece = draw.standard_normal(size)
             direction[index] = piece / np.linalg.norm(piece)
             found[k] = analytic @ direction
             numeric[k] = central(direction, h)
@@ -144,13 +157,15 @@ def _gradient_mismatch(loss: Callable[[np.ndarray], float], gradient: Callable[[
         difference = float(np.linalg.norm(found - numeric))
         scale = float(np.linalg.norm(found) + np.linalg.norm(numeric))
         floor = 4 * _EPS * max(value, 1.0) / h * np.sqrt(directions)  # round-off of the differences
-        if difference > max(rtol * scale, floor):
-            relative = difference / scale if scale else float("inf")
+        relative = difference / scale if scale else (0.0 if difference == 0 else float("inf"))
+        if errors is not None:
+            errors[str(name)] = relative
+        if failure is None and difference > max(rtol * scale, floor):
             label = "" if name == "all parameters" else f" for the block {name!r}"
-            return (f"{what} does not match the derivative of the loss{label}: along {directions} random "
-                    f"directions it gives {brief(found)}, while finite differences of the loss give "
-                    f"{brief(numeric)} (relative error {relative:.2e}).")
-    return None
+            failure = (f"{what} does not match the derivative of the loss{label}: along {directions} random "
+                       f"directions it gives {brief(found)}, while finite differences of the loss give "
+                       f"{brief(numeric)} (relative error {relative:.2e}).")
+    return failure
 
 
 # -------------------------------------------------------------------------------- gradient descent

@@ -19,6 +19,8 @@ class TestResult:
     passed: bool
     output: str
     visibility: str = "visible"
+    # Plot data the test recorded (see autograder.artifacts); results.json carries it as the test's extra_data.
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -68,7 +70,8 @@ class SubmissionResult:
             "tests": [
                 {"name": test.name, "number": str(number), "score": test.score, "max_score": test.max_score,
                  "status": "passed" if test.passed else "failed", "output": test.output,
-                 "output_format": "text", "tags": [test.function], "visibility": test.visibility}
+                 "output_format": "text", "tags": [test.function], "visibility": test.visibility,
+                 **({"extra_data": {"artifacts": test.artifacts}} if test.artifacts else {})}
                 for number, test in enumerate(self.tests, start=1)
             ],
             "extra_data": {
@@ -83,7 +86,8 @@ class SubmissionResult:
         extra = data.get("extra_data", {})
         tests = [TestResult(name=t["name"], function=t["name"].split(":", 1)[0], score=t["score"],
                             max_score=t["max_score"], passed=t["status"] == "passed", output=t["output"],
-                            visibility=t["visibility"]) for t in data["tests"]]
+                            visibility=t["visibility"], artifacts=list(t.get("extra_data", {}).get("artifacts", [])))
+                 for t in data["tests"]]
         return cls(submission=extra.get("submission", ""), assignment=extra.get("assignment", ""),
                    tests=tests, cells=[CellReport(**cell) for cell in extra.get("cells", [])],
                    problem=extra.get("problem"), execution_time=data.get("execution_time", 0.0))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.assignment import Assignment
-from autograder.fixtures import ProblemSet, Submission
+from autograder.fixtures import Feedback, ProblemSet, Submission
 from autograder.results import VISIBILITIES, TestResult
 from autograder.session import StudentCodeError, SubmissionFault, WorkerSession
 
@@ -86,6 +86,7 @@ class _GradingPlugin:
         self.results: list[TestResult] = []
         self.errors: list[str] = []
         self._recorded: set[str] = set()
+        self._feedback: dict[str, Feedback] = {}  # by test id, until the test's result is recorded
 
     @pytest.fixture
     def submission(self) -> Submission:
@@ -94,6 +95,12 @@ class _GradingPlugin:
     @pytest.fixture
     def problems(self) -> ProblemSet:
         return self.problem_set
+
+    @pytest.fixture
+    def feedback(self, request: pytest.FixtureRequest) -> Feedback:
+        recorder = Feedback()
+        self._feedback[request.node.nodeid] = recorder
+        return recorder
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "graded(function, points=1, visibility='visible'): "
@@ -121,9 +128,11 @@ class _GradingPlugin:
         function, points, visibility = _marker_values(item, self.assignment.functions)
         passed = report.passed
         output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None)
+        recorder = self._feedback.pop(item.nodeid, None)
         self.results.append(TestResult(name=f"{function}: {_describe(item)}", function=function,
                                        score=points if passed else 0.0, max_score=points, passed=passed,
-                                       output=output, visibility=visibility))
+                                       output=output, visibility=visibility,
+                                       artifacts=recorder.artifacts if recorder is not None else []))
         report.longrepr = None  # nothing of the test's source is kept anywhere
 
 

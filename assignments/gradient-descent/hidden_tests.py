@@ -68,12 +68,15 @@ def test_step_leaves_w_unchanged(submission):
 
 # -------------------------------------------------------------------------------- gradient_descent
 @pytest.mark.graded("gradient_descent", points=1.5)
-def test_descent_matches_closed_form(isolated, problems):
+def test_descent_matches_closed_form(isolated, problems, feedback):
     """reaches the closed-form iterate on an ill-conditioned quadratic"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(21), 6, 50.0)
     loss, grad = quadratic(problems, hessian, optimum)
     steps, lr = 300, 1.0  # lr = 1 / L
     w, losses = isolated.gradient_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
+    _, reference_losses = reference.gradient_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
+    feedback.loss_trace(student=losses, reference=reference_losses, student_label="your gradient_descent",
+                        label="loss per step on a 6-dimensional quadratic (condition number 50, lr = 1/L)")
     expected_w = checks.quadratic_iterate(hessian, optimum, w0, lr, steps)
     what = "gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=300, tol=0.0)"
     checks.assert_close(w, expected_w, f"the w returned by {what}", rtol=1e-8, atol=1e-10,
@@ -121,7 +124,7 @@ def test_descent_follows_update_rule(isolated, problems):
 
 @pytest.mark.graded("gradient_descent", points=1)
 @pytest.mark.parametrize("tol", [1e-3, 1e-6], ids=["tol=1e-3", "tol=1e-6"])
-def test_descent_stopping_rule(isolated, problems, tol):
+def test_descent_stopping_rule(isolated, problems, feedback, tol):
     """stops right after the first step whose improvement is below tol"""
     # On a parabola the improvements shrink by (1 - lr a)^2 = 0.64 per step, so no improvement is
     # within a factor 0.64 of tol by accident: the right stopping step is unambiguous.
@@ -129,6 +132,8 @@ def test_descent_stopping_rule(isolated, problems, tol):
     grad = problems.bind("parabola_grad", curvature=2.0, optimum=1.0)
     expected_w, expected_losses = reference.gradient_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
     w, losses = isolated.gradient_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
+    feedback.loss_trace(student=losses, reference=expected_losses, student_label="your gradient_descent",
+                        label=f"loss per step on a parabola with tol={tol} (where each run stopped)")
     losses = checks.assert_losses_list(losses, f"the losses with tol={tol}")
     improvements = np.abs(np.diff(expected_losses))
     assert losses.size == len(expected_losses), (
@@ -187,14 +192,16 @@ def test_descent_leaves_w0_unchanged(isolated, problems):
 
 @pytest.mark.graded("gradient_descent", points=0.5)
 @pytest.mark.parametrize("lr_times_L", [1.9, 2.5], ids=["lr=1.9/L", "lr=2.5/L"])
-def test_descent_stable_and_divergent_rates(isolated, problems, lr_times_L):
+def test_descent_stable_and_divergent_rates(isolated, problems, feedback, lr_times_L):
     """never increases the loss for lr < 2/L, and reports divergence for lr > 2/L"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(27), 4, 20.0)
     loss, grad = quadratic(problems, hessian, optimum)
     steps = 60
     _, losses = isolated.gradient_descent(loss, grad, w0, lr_times_L, max_iters=steps, tol=0.0)
-    losses = checks.assert_losses_list(losses, f"the losses for lr = {lr_times_L}/L", length=steps + 1)
     expected = [loss(checks.quadratic_iterate(hessian, optimum, w0, lr_times_L, t)) for t in range(steps + 1)]
+    feedback.loss_trace(student=losses, reference=expected, student_label="your gradient_descent",
+                        label=f"loss per step with lr = {lr_times_L}/L on a 4-dimensional quadratic")
+    losses = checks.assert_losses_list(losses, f"the losses for lr = {lr_times_L}/L", length=steps + 1)
     checks.assert_close(losses, expected, f"the losses for lr = {lr_times_L}/L", rtol=1e-8, atol=1e-12)
     if lr_times_L < 2:
         checks.assert_nonincreasing(losses, f"gradient_descent with lr = {lr_times_L}/L")

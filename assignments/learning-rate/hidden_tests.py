@@ -199,8 +199,9 @@ def wire_form(losses: np.ndarray, index: int):
     return losses.tolist() if index % 2 == 0 else losses
 
 
-def check_labels(submission, traces: list[Trace], transform=None, transform_name: str = "") -> None:
-    """Ask diagnose_trace about every trace; fail with the first misread one, and how many there were."""
+def check_labels(submission, traces: list[Trace], transform=None, transform_name: str = "", feedback=None) -> None:
+    """Ask diagnose_trace about every trace; fail with the first misread one, and how many there were
+    (and show the misread traces, as the function saw them, in the feedback)."""
     wrong = []
     for index, trace in enumerate(traces):
         losses = trace.losses
@@ -215,12 +216,15 @@ def check_labels(submission, traces: list[Trace], transform=None, transform_name
             wrong.append((trace, losses, got, "numpy array" if index % 2 else "list"))
     if not wrong:
         return
+    how = f" (the same traces {transform_name})" if transform_name else ""
+    if feedback is not None:
+        feedback.traces([(f"expected {t.label!r}, got {checks.brief(g, 24)}", shown) for t, shown, g, _ in wrong],
+                        title=f"traces diagnose_trace labelled wrongly: {len(wrong)} of {len(traces)}{how}")
     trace, losses, got, kind = wrong[0]
     if not isinstance(got, str) or got not in LABELS:
         problem = f"returned {got!r}, which is not one of {', '.join(map(repr, LABELS))}"
     else:
         problem = f"returned {got!r}"
-    how = f" (the same traces {transform_name})" if transform_name else ""
     labels = sorted({t.label for t, *_ in wrong})
     raise AssertionError(
         f"diagnose_trace misread {len(wrong)} of {len(traces)} traces{how}; misread labels: "
@@ -229,33 +233,33 @@ def check_labels(submission, traces: list[Trace], transform=None, transform_name
 
 
 @pytest.mark.graded("diagnose_trace", points=1)
-def test_diagnose_too_small(submission):
+def test_diagnose_too_small(submission, feedback):
     """labels runs with a tiny learning rate, still falling steadily, 'too_small'"""
-    check_labels(submission, too_small_traces())
+    check_labels(submission, too_small_traces(), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=1)
-def test_diagnose_good(submission):
+def test_diagnose_good(submission, feedback):
     """labels runs that fell and levelled off 'good'"""
-    check_labels(submission, good_traces())
+    check_labels(submission, good_traces(), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=1)
-def test_diagnose_too_large(submission):
+def test_diagnose_too_large(submission, feedback):
     """labels diverging runs (finite losses) 'too_large'"""
-    check_labels(submission, too_large_traces())
+    check_labels(submission, too_large_traces(), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=0.5)
-def test_diagnose_nonfinite(submission, problems):
+def test_diagnose_nonfinite(submission, problems, feedback):
     """labels runs that blew up to inf or nan 'too_large'"""
-    check_labels(submission, nonfinite_traces(problems))
+    check_labels(submission, nonfinite_traces(problems), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=1, visibility="after_due_date")
-def test_diagnose_least_squares(submission, problems):
+def test_diagnose_least_squares(submission, problems, feedback):
     """labels least-squares runs of every kind (nonzero minimum loss)"""
-    check_labels(submission, least_squares_traces(problems))
+    check_labels(submission, least_squares_traces(problems), feedback=feedback)
 
 
 INVARIANCES = {
@@ -267,18 +271,18 @@ INVARIANCES = {
 
 @pytest.mark.graded("diagnose_trace", points=0.5)
 @pytest.mark.parametrize("change", ["scaled", "shifted"])
-def test_diagnose_units_do_not_matter(submission, problems, change):
+def test_diagnose_units_do_not_matter(submission, problems, feedback, change):
     """gives the same label when the losses are scaled or shifted"""
     name, transform = INVARIANCES[change]
-    check_labels(submission, all_clear_traces(problems), transform, name)
+    check_labels(submission, all_clear_traces(problems), transform, name, feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=0.5, visibility="after_due_date")
-def test_diagnose_logging_interval_does_not_matter(submission, problems):
+def test_diagnose_logging_interval_does_not_matter(submission, problems, feedback):
     """gives the same label when only every 5th loss was logged"""
     name, transform = INVARIANCES["subsampled"]
     traces = [trace for trace in all_clear_traces(problems) if trace.losses[::5].size >= 10]
-    check_labels(submission, traces, transform, name)
+    check_labels(submission, traces, transform, name, feedback)
 
 
 # --------------------------------------------------------------------------------- pick checks

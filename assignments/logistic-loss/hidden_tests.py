@@ -92,33 +92,36 @@ class EitherWay:
     fails both ways reports the failure with the stable helpers, which points at the function itself.
     """
 
-    def __init__(self, isolated, own) -> None:
+    def __init__(self, isolated, own, feedback) -> None:
         self.isolated = isolated
         self.own = own
+        self.feedback = feedback
 
     def check(self, check) -> None:
         try:
             check(self.isolated)
         except (AssertionError, SubmissionFault) as first:
+            plots = self.feedback.snapshot()
             try:
                 check(self.own)
             except (AssertionError, SubmissionFault):
+                self.feedback.restore(plots)  # the plots of the attempt whose failure is reported
                 raise first from None
 
 
 @pytest.fixture
-def stable_sigmoid(submission, problems):
+def stable_sigmoid(submission, problems, feedback):
     """The loss and gradient, graded with the reference sigmoid in place of the student's."""
-    return EitherWay(submission.with_reference(sigmoid=problems.bind("sigmoid")), submission)
+    return EitherWay(submission.with_reference(sigmoid=problems.bind("sigmoid")), submission, feedback)
 
 
 @pytest.fixture
-def isolated_fit(submission, problems):
+def isolated_fit(submission, problems, feedback):
     """fit_logistic, graded with the reference sigmoid, loss and gradient in place of the student's."""
     return EitherWay(submission.with_reference(sigmoid=problems.bind("sigmoid"),
                                                logistic_loss=problems.bind("logistic_loss"),
                                                logistic_loss_grad=problems.bind("logistic_loss_grad")),
-                     submission)
+                     submission, feedback)
 
 
 # ----------------------------------------------------------------------------------------- sigmoid
@@ -213,16 +216,23 @@ def test_loss_leaves_inputs_unchanged(stable_sigmoid):
 @pytest.mark.graded("logistic_loss_grad", points=0.5)
 @pytest.mark.parametrize("seed, n, d, scale", [(21, 30, 3, 1.0), (22, 50, 5, 0.5), (23, 40, 4, 3.0)],
                          ids=["n=30,d=3", "n=50,d=5", "n=40,d=4,|z|~10"])
-def test_grad_matches_finite_differences(stable_sigmoid, seed, n, d, scale):
+def test_grad_matches_finite_differences(stable_sigmoid, feedback, seed, n, d, scale):
     """is the derivative of the logistic loss (checked by finite differences, weights and intercept apart)"""
     X, y, W = classification_problem(seed, n, d, scale)
 
     def check(sub):
-        # Differences of OUR loss: a wrong loss with a matching wrong gradient must still fail.
-        checks.check_gradient(lambda w: reference.logistic_loss(w, X, y),
-                              lambda w: sub.logistic_loss_grad(w, X, y), W,
-                              rng=np.random.default_rng(seed + 100), what="logistic_loss_grad(W, X, y)",
-                              blocks={"feature weights": slice(0, d - 1), "intercept weight": [d - 1]})
+        errors = {}
+        try:
+            # Differences of OUR loss: a wrong loss with a matching wrong gradient must still fail.
+            checks.check_gradient(lambda w: reference.logistic_loss(w, X, y),
+                                  lambda w: sub.logistic_loss_grad(w, X, y), W,
+                                  rng=np.random.default_rng(seed + 100), what="logistic_loss_grad(W, X, y)",
+                                  blocks={"feature weights": slice(0, d - 1), "intercept weight": [d - 1]},
+                                  errors=errors)
+        finally:
+            if errors:  # shown whether the check passed or not: how far off each block is
+                feedback.gradient_errors(errors, tolerance=1e-6, title="logistic_loss_grad against finite "
+                                         "differences: relative error per parameter block")
 
     stable_sigmoid.check(check)
 
@@ -395,7 +405,7 @@ def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
 
 
 @pytest.mark.graded("fit_logistic", points=0.5, visibility="after_due_date")
-def test_fit_losses_never_increase(isolated_fit):
+def test_fit_losses_never_increase(isolated_fit, feedback):
     """never increases the loss for lr < 2/L"""
     X, y = fitting_problem(44, n=90)
     lr, n_iters = 1.9 / smoothness(X), 200
@@ -404,6 +414,8 @@ def test_fit_losses_never_increase(isolated_fit):
 
     def check(sub):
         _, losses = fit_result(sub.fit_logistic(X, y, lr, n_iters), what, X.shape[1])
+        feedback.loss_trace(student=losses, reference=expected_losses, student_label="your fit_logistic",
+                            label="loss per step of fit_logistic with lr = 1.9/L on 90 points")
         losses = checks.assert_losses_list(losses, f"the losses returned by {what}", length=n_iters + 1)
         checks.assert_nonincreasing(losses, what)
         checks.assert_close(losses, expected_losses, f"the losses returned by {what}", rtol=1e-8, atol=1e-12)

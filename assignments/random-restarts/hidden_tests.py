@@ -121,7 +121,7 @@ def double_well_case(problems):
 
 
 @pytest.mark.graded("random_restarts", points=1)
-def test_double_well_val_losses(submission, problems):
+def test_double_well_val_losses(submission, problems, feedback):
     """val_losses holds the validation loss of each restart's trained point, in restart order"""
     (train_loss, train_grad, val_loss), expected, _ = double_well_case(problems)
     n_restarts = len(DW_STARTS)
@@ -129,6 +129,8 @@ def test_double_well_val_losses(submission, problems):
     result = submission.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, DW_STARTS),
                                         n_restarts, DW_LR, DW_ITERS, seed=DW_SEED)
     _, val_losses = unpack(result, what, n_restarts)
+    feedback.values("validation loss per restart on the double well", student=val_losses, reference=expected[1],
+                    categories=[f"start {w0[0]:g}" for w0 in DW_STARTS], y_label="validation loss")
     checks.assert_close(val_losses, expected[1], f"val_losses of {what}", rtol=1e-9, atol=1e-12,
                         inputs=f"a double well, init_fn handing out the starts {np.ravel(DW_STARTS).tolist()}")
 
@@ -263,7 +265,7 @@ def test_first_restart_wins_a_tie(submission, problems):
 
 # -------------------------------------------------------------------------------------------- XOR
 @pytest.mark.graded("random_restarts", points=1.5, visibility="after_due_date")
-def test_xor_network_restarts_find_a_solution(submission, problems):
+def test_xor_network_restarts_find_a_solution(submission, problems, feedback):
     """on XOR with a 2-2-1 tanh network, where single starts often fail, finds a near-zero loss"""
     n_restarts, lr, n_iters, seed = 8, 0.5, 2000, 2
     train_loss = problems.bind("xor_loss", X=XOR_X, y=XOR_Y)
@@ -278,6 +280,9 @@ def test_xor_network_restarts_find_a_solution(submission, problems):
     what = call_text(n_restarts, lr, n_iters, seed)
     result = submission.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
     best_w, val_losses = unpack(result, what, n_restarts)
+    feedback.values("validation loss per restart on XOR (log scale; solved runs sit near 1e-31)",
+                    student=val_losses, reference=expected[1], log=True, y_label="validation loss",
+                    categories=[f"restart {i}" for i in range(n_restarts)])
     # 2,000 steps on a non-convex loss amplify round-off, and the solved runs all sit near 1e-31:
     # compare with an absolute floor, and judge best_w by its loss rather than by which solved run it is.
     checks.assert_close(val_losses, expected[1], f"val_losses of {what}", rtol=1e-6, atol=1e-10,
