@@ -1,0 +1,126 @@
+"""Timing commands and sampling the memory of a process tree from outside (Linux /proc)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def run_timed(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
+    """Wall seconds of ``command``; raises with its output if it fails."""
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {completed.returncode}:\n"
+                           f"{(completed.stderr or completed.stdout)[-3000:]}")
+    return seconds
+
+
+def _status_kib(pid: int) -> dict[str, int]:
+    values = {}
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                values[key] = int(value.split()[0])
+    return values
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])  # the command name may hold spaces
+        children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+# multiprocessing's own helper processes: they grade nothing.
+_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+@dataclass
+class TreeMemory:
+    """What :class:`TreeSampler` saw: the grader's RSS over time, the peak RSS of each process kind."""
+
+    grader: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, RSS KiB)
+    grading_processes: dict[int, int] = field(default_factory=dict)  # pid -> peak RSS KiB (VmHWM)
+    sandbox_workers: dict[int, int] = field(default_factory=dict)
+    zygotes: dict[int, int] = field(default_factory=dict)  # sandboxed parents that fork the workers
+    samples: int = 0
+
+
+class TreeSampler(threading.Thread):
+    """Samples the RSS of ``pid`` and the peak RSS of its descendants every ``interval`` seconds.
+
+    Kinds, from the command lines: a sandboxed worker runs ``-m autograder.worker``, or is a child of a
+    zygote (``-m autograder.zygote``, whose forked children keep its command line); bubblewrap's own
+    processes, which only wait, are left out, and so are multiprocessing's helpers; every other
+    descendant is a grading process (the pool's processes).
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.memory = TreeMemory()
+        self._halt = threading.Event()
+        self.started = time.monotonic()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self._sample()
+            self._halt.wait(self.interval)
+
+    def stop(self) -> TreeMemory:
+        self._halt.set()
+        self.join()
+        return self.memory
+
+    def _sample(self) -> None:
+        try:
+            self.memory.grader.append((time.monotonic() - self.started, _status_kib(self.pid)["VmRSS"]))
+        except (OSError, KeyError):
+            return  # the grader has exited
+        self.memory.samples += 1
+        children = _children_by_parent()
+        pending = [(pid, False) for pid in children.get(self.pid, [])]
+        while pending:
+            pid, below_zygote = pending.pop()
+            command = _command_line(pid)
+            bwrap = bool(command) and os.path.basename(command[0]) == "bwrap"
+            zygote = not bwrap and "autograder.zygote" in command  # bubblewrap's command line names it too
+            pending += [(child, below_zygote or zygote) for child in children.get(pid, [])]
+            if not command or bwrap:
+                continue
+            if any(helper in part for part in command for helper in _HELPERS):
+                continue
+            try:
+                peak = _status_kib(pid).get("VmHWM", 0)
+            except OSError:
+                continue
+            if "autograder.worker" in command or (zygote and below_zygote):  # a worker forked by a zygote
+                kind = self.memory.sandbox_workers
+            elif zygote:
+                kind = self.memory.zygotes
+            else:
+                kind = self.memory.grading_processes
+            kind[pid] = max(kind.get(pid, 0), peak)
