@@ -25,7 +25,7 @@ from typing import Any
 
 from distributed import Client, Future, KilledWorker, as_completed, get_worker
 
-from autograder.assignment import assignments_root, load_assignment
+from autograder.assignment import Assignment, assignments_root, load_assignment
 from autograder.executors import GradingTask
 from autograder.grading import grade_notebook
 from autograder.notebook import MAX_NOTEBOOK_BYTES, NotebookError, read_code_cells
@@ -92,7 +92,7 @@ def _scratch_root() -> str | None:
         return None
 
 
-def _local_assignment(slug: str, assignments_dir: str | None):
+def _local_assignment(slug: str, assignments_dir: str | None) -> Assignment:
     # The instructor's folder when this host sees it too (same machine, shared disk), else this host's own.
     root = Path(assignments_dir) if assignments_dir and (Path(assignments_dir) / slug).is_dir() else None
     return load_assignment(slug, assignments_root(root))
