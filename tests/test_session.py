@@ -170,6 +170,30 @@ def test_with_reference_replaces_globals_only_during_the_call(start):
     assert submission.f(4) == -1
 
 
+def test_a_reference_swapped_in_runs_in_the_grader_and_never_enters_the_worker(start):
+    """Hidden suites swap in reference answers this way: the student's code can call them, not find them."""
+    session = start("import gc\ndef helper(x):\n    return -1",
+                    "def f(x):\n    return helper(x)",
+                    "def seen():\n    return repr(helper)",
+                    "def find(name):\n    return [repr(o) for o in gc.get_objects()\n"
+                    "            if callable(o) and getattr(o, '__name__', None) == name][:1]")
+    submission = Submission(session, ("f", "seen", "find"))
+    calls = []
+
+    def reference_answer(x):
+        calls.append(x)
+        return x * 2
+
+    isolated = submission.with_reference(helper=reference_answer)
+    assert isolated.f(4) == 8 and calls == [4]  # ran here, called back from the worker
+    assert isolated.seen() == "<function provided by the grader>"
+    assert isolated.find("reference_answer") == []
+    # A problem function, by contrast, is rebuilt in the worker, where student code can reach it: this
+    # is why problems.py must never hold an answer.
+    rebuilt = submission.with_reference(helper=ProblemSet(PROBLEMS).bind("scale", factor=2.0))
+    assert rebuilt.f(4) == 8.0 and rebuilt.find("scale") != []
+
+
 # ------------------------------------------------------------------------------ timeouts and crashes
 def test_a_call_that_hangs_times_out_and_the_next_call_gets_a_fresh_worker(start):
     session = start("count = [0]\ndef spin(n):\n    count[0] += 1\n    while n > 0:\n        pass\n    return count[0]")
