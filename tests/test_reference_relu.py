@@ -2,32 +2,19 @@
 
 test_reference.py checks the gradient against central differences and convergence to the generating
 unit. The hidden suite also trusts that (1) with targets y >= 0 every step with lr < 2/L lowers the
-loss, (2) the stable helpers in ``assignments/relu-fit/problems.py`` (swapped in for a student's own)
-agree with the reference, and (3) gradient descent from a start where every point is active recovers
-the generating unit. Expected values are computed here, never written down.
+loss and (2) gradient descent from a start where every point is active recovers the generating unit.
+(The helpers it swaps in for a student's own are these reference functions, called back in the grader.)
+Expected values are computed here, never written down.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from reference.relu_fit import fit_relu, relu, relu_loss, relu_loss_grad, relu_model
+from reference.relu_fit import fit_relu, relu_loss_grad, relu_model
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-PROBLEMS = Path(__file__).resolve().parent.parent / "assignments" / "relu-fit" / "problems.py"
-
-
-def load_problems():
-    spec = importlib.util.spec_from_file_location("relu_fit_problems", PROBLEMS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def curvature(x: np.ndarray) -> float:
@@ -57,21 +44,6 @@ def test_a_negative_target_can_make_a_step_go_uphill() -> None:
     stepped = params0 - lr * relu_loss_grad(params0, x, y)
     assert stepped[0] * x[1] + stepped[1] > 0, "the step should wake the point with the negative target"
     assert losses[1] > losses[0]
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_problems_helpers_agree_with_the_reference(seed: int) -> None:
-    problems = load_problems()
-    rng = np.random.default_rng(seed)
-    z = 3.0 * rng.normal(size=15)
-    np.testing.assert_array_equal(problems.relu(z), relu(z))
-    assert problems.relu(-1.5) == relu(-1.5) and isinstance(problems.relu(2.0), float)
-    x, y = rng.uniform(-2.0, 2.0, 30), rng.uniform(0.0, 2.0, 30)
-    for _ in range(5):
-        params = rng.normal(size=2)
-        assert problems.relu_loss(params, x, y) == pytest.approx(relu_loss(params, x, y), rel=1e-14)
-        np.testing.assert_allclose(problems.relu_loss_grad(params, x, y), relu_loss_grad(params, x, y),
-                                   rtol=1e-14, atol=1e-14)
 
 
 def test_fit_from_an_all_active_start_recovers_the_generating_unit() -> None:

@@ -2,7 +2,8 @@
 
 Expected values come from ``reference.gradient_descent`` and from closed forms computed here at test
 time. ``gradient_descent`` is always graded with the reference ``gradient_step`` swapped in, so a bug
-in the student's step costs the step's points only.
+in the student's step costs the step's points only. That step runs here, in the grader: the worker
+calls it back, so the answer never enters the student's process.
 """
 
 import numpy as np
@@ -25,9 +26,9 @@ def random_quadratic(rng: np.random.Generator, dimension: int, condition: float)
 
 
 @pytest.fixture
-def isolated(submission, problems):
-    """The student's gradient_descent, with the reference gradient_step in place of theirs."""
-    return submission.with_reference(gradient_step=problems.bind("gradient_step"))
+def isolated(submission):
+    """The student's gradient_descent, with the reference gradient_step (a callback) in place of theirs."""
+    return submission.with_reference(gradient_step=reference.gradient_step)
 
 
 def quadratic(problems, hessian, optimum):

@@ -2,10 +2,11 @@
 
 Expected values come from ``reference.logistic_loss`` at test time (the optimum of logistic
 regression from its Newton solver). Every function that may call another graded function is graded
-with stable versions from problems.py swapped in for those: the loss and its gradient with the
-reference ``sigmoid``, ``fit_logistic`` with the reference sigmoid, loss and gradient (and, only if
-a check fails that way, once more with the notebook's own; see ``EitherWay``). So a bug costs the
-points of the function that has it and no others.
+with the reference versions swapped in for those: the loss and its gradient with the reference
+``sigmoid``, ``fit_logistic`` with the reference sigmoid, loss and gradient (and, only if a check
+fails that way, once more with the notebook's own; see ``EitherWay``). So a bug costs the points of
+the function that has it and no others. The reference versions run here, in the grader (the worker
+calls them back), so no answer ever enters the student's process.
 """
 
 import numpy as np
@@ -81,8 +82,8 @@ def describe_z(X, W) -> str:
 
 # ------------------------------------------------------------------------------------- fixtures
 class EitherWay:
-    """Runs a check on the student's function with stable helpers from problems.py swapped in and,
-    only if that fails, once more with the notebook's own helpers.
+    """Runs a check on the student's function with the reference helpers swapped in and, only if
+    that fails, once more with the notebook's own helpers.
 
     The swap keeps a bug in a helper (the student's sigmoid, loss or gradient) from costing the
     function under test its points. The second attempt keeps the swap from costing points where the
@@ -110,17 +111,17 @@ class EitherWay:
 
 
 @pytest.fixture
-def stable_sigmoid(submission, problems, feedback):
+def stable_sigmoid(submission, feedback):
     """The loss and gradient, graded with the reference sigmoid in place of the student's."""
-    return EitherWay(submission.with_reference(sigmoid=problems.bind("sigmoid")), submission, feedback)
+    return EitherWay(submission.with_reference(sigmoid=reference.sigmoid), submission, feedback)
 
 
 @pytest.fixture
-def isolated_fit(submission, problems, feedback):
+def isolated_fit(submission, feedback):
     """fit_logistic, graded with the reference sigmoid, loss and gradient in place of the student's."""
-    return EitherWay(submission.with_reference(sigmoid=problems.bind("sigmoid"),
-                                               logistic_loss=problems.bind("logistic_loss"),
-                                               logistic_loss_grad=problems.bind("logistic_loss_grad")),
+    return EitherWay(submission.with_reference(sigmoid=reference.sigmoid,
+                                               logistic_loss=reference.logistic_loss,
+                                               logistic_loss_grad=reference.logistic_loss_grad),
                      submission, feedback)
 
 
@@ -282,11 +283,15 @@ def test_grad_leaves_inputs_unchanged(stable_sigmoid):
 
 # ------------------------------------------------------------------------------ numerical_gradient
 def numgrad_problem(problems, name: str):
-    """(f bound in problems.py, its analytic gradient, the point W) for one test function."""
+    """(f, its analytic gradient, the point W) for one test function.
+
+    The logistic loss is the grader's (the worker calls it back): it is an answer of this assignment.
+    The others are bound in problems.py and rebuilt in the worker.
+    """
     rng = np.random.default_rng({"logistic loss": 31, "tanh network": 32, "rosenbrock": 33}[name])
     if name == "logistic loss":
         X, y, W = classification_problem(34, 30, 4)
-        return (problems.bind("logistic_loss", X=X, y=y), lambda w: reference.logistic_loss_grad(w, X, y), W)
+        return (lambda w: reference.logistic_loss(w, X, y), lambda w: reference.logistic_loss_grad(w, X, y), W)
     if name == "tanh network":
         data = {"X": rng.standard_normal((10, 3)), "v": rng.standard_normal(4), "y": rng.standard_normal(10)}
         return (problems.bind("tanh_net_loss", **data), problems.bind("tanh_net_grad", **data),

@@ -1,10 +1,11 @@
 """Hidden suite: relu, relu_loss, relu_loss_grad and fit_relu.
 
 Expected values come from ``reference.relu_fit`` at test time. Every function that may call another
-graded function is graded with the stable versions from problems.py swapped in for those: the loss
-and its gradient with the reference ``relu``, ``fit_relu`` with the reference ``relu``, loss and
-gradient (and, only if a check fails that way, once more with the notebook's own; see
-``EitherWay``). So a bug costs the points of the function that has it and no others.
+graded function is graded with the reference versions swapped in for those: the loss and its
+gradient with the reference ``relu``, ``fit_relu`` with the reference ``relu``, loss and gradient
+(and, only if a check fails that way, once more with the notebook's own; see ``EitherWay``). So a
+bug costs the points of the function that has it and no others. The reference versions run here, in
+the grader (the worker calls them back), so no answer ever enters the student's process.
 
 The derivative of relu at exactly 0 is a convention (the contract says 0), not something a
 finite difference can check: every gradient check here keeps every pre-activation ``m x + b`` at
@@ -87,15 +88,15 @@ def fit_result(result, what: str):
 
 # ------------------------------------------------------------------------------------- fixtures
 class EitherWay:
-    """Runs a check on the student's function with stable helpers from problems.py swapped in and,
-    only if that fails, once more with the notebook's own helpers.
+    """Runs a check on the student's function with the reference helpers swapped in and, only if
+    that fails, once more with the notebook's own helpers.
 
     The swap keeps a bug in a helper (the student's relu, loss or gradient) from costing the function
     under test its points. The second attempt keeps the swap from costing points where the notebook's
     function meets the contract only together with the notebook's own helpers (a fit_relu that adds
     its gradient because that gradient's sign is flipped, or a relu with an extra argument that the
     gradient calls): the function returns what the contract asks for, and the helper's bug is charged
-    to the helper. A check that fails both ways reports the failure with the stable helpers.
+    to the helper. A check that fails both ways reports the failure with the reference helpers.
     """
 
     def __init__(self, isolated, own) -> None:
@@ -113,17 +114,17 @@ class EitherWay:
 
 
 @pytest.fixture
-def stable_relu(submission, problems):
+def stable_relu(submission):
     """The loss and gradient, graded with the reference relu in place of the student's."""
-    return EitherWay(submission.with_reference(relu=problems.bind("relu")), submission)
+    return EitherWay(submission.with_reference(relu=reference.relu), submission)
 
 
 @pytest.fixture
-def isolated_fit(submission, problems):
+def isolated_fit(submission):
     """fit_relu, graded with the reference relu, loss and gradient in place of the student's."""
-    return EitherWay(submission.with_reference(relu=problems.bind("relu"),
-                                               relu_loss=problems.bind("relu_loss"),
-                                               relu_loss_grad=problems.bind("relu_loss_grad")),
+    return EitherWay(submission.with_reference(relu=reference.relu,
+                                               relu_loss=reference.relu_loss,
+                                               relu_loss_grad=reference.relu_loss_grad),
                      submission)
 
 
