@@ -50,7 +50,8 @@ def main() -> None:
 @main.command()
 @click.option("--assignment", "slug", required=True, help="Assignment slug, e.g. gradient-descent.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite.")
+              help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite, feedback/<id>.html and .md, "
+                   "report.html.")
 @click.option("--regrade", is_flag=True, help="Grade again even submissions whose stored result is current.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -118,9 +119,15 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
         click.echo(f"Interrupted: {len(summary.results)} of {len(submissions)} results are stored in {out}; "
                    "run the same command again to grade the rest.", err=True)
         sys.exit(130)
+    from autograder.feedback import write_feedback
+    from autograder.feedback.report import write_report
+
+    for result in summary.results:
+        write_feedback(out, result, assignment)
+    report_path = write_report(out, assignment, summary.results)
     if not quiet:
-        click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'} and "
-                   f"{out / 'results'}/.")
+        click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'}, "
+                   f"{out / 'results'}/, {out / 'feedback'}/ and {report_path}.")
         click.echo(_score_summary(summary.results))
 
 
@@ -143,6 +150,9 @@ def _score_summary(results: list[SubmissionResult]) -> str:
 def check(slug: str, assignments_dir: Path | None, notebook: Path) -> None:
     """Run the public checks on one notebook; exit status 0 exactly when all pass.
 
+    Prints each check with its result and message, the score per function, errors per cell and what
+    the cells printed; in colour on a terminal (set NO_COLOR to turn colour off).
+
     \b
     Example:
       autograder check --assignment gradient-descent gradient-descent.ipynb
@@ -154,15 +164,18 @@ def check(slug: str, assignments_dir: Path | None, notebook: Path) -> None:
         result = grade_notebook(notebook, notebook.stem, assignment, public=True)
     except SuiteError as error:
         raise GraderFault(str(error)) from None
-    for test in result.tests:
-        click.echo(f"{'PASS' if test.passed else 'FAIL'}  {test.name}")
-        if not test.passed:
-            click.echo("      " + test.output.replace("\n", "\n      "))
-    click.echo("")
-    click.echo(result.summary())
+    from autograder.feedback.terminal import render_terminal, use_colour
+    from autograder.feedback.view import build_view
+    from autograder.results import VISIBILITIES
+
+    # Public checks are there to be seen: every one is shown in full, whatever its visibility.
+    colour = use_colour()
+    click.echo(render_terminal(build_view(result, assignment.title, assignment.functions, VISIBILITIES)), color=colour)
     passed = sum(test.passed for test in result.tests)
-    click.echo(f"\n{passed} of {len(result.tests)} public checks passed.")
-    sys.exit(0 if passed == len(result.tests) else 1)
+    everything = passed == len(result.tests)
+    click.echo("\n" + click.style(f"{passed} of {len(result.tests)} public checks passed.", bold=True,
+                                  fg="green" if everything else "red"), color=colour)
+    sys.exit(0 if everything else 1)
 
 
 @main.command()
