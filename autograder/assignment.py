@@ -4,7 +4,8 @@ An assignment is a folder ``<assignments>/<slug>/`` holding:
 
 * ``assignment.toml``: title, the graded functions in order, optional budgets;
 * ``hidden_tests.py`` and ``public_tests.py``: pytest suites using the ``submission`` fixture;
-* ``problems.py`` (optional): plain numpy problem functions that workers rebuild from data;
+* ``problems.py`` (optional): plain numpy problem functions that workers rebuild from data. It runs
+  in the student's process, so it must hold no answer: a name like a graded function's is refused;
 * ``student/<slug>.ipynb``: the notebook students get; ``source/<slug>.ipynb``: its otter source;
 * ``solutions/correct/*.ipynb`` and ``solutions/buggy/*.ipynb``: notebooks that ``validate`` grades.
 
@@ -14,9 +15,11 @@ module under ``reference/``).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -87,6 +90,33 @@ class Assignment:
         return digest.hexdigest()[:16]
 
 
+def names_like_graded_functions(problems_source: str, functions: Iterable[str]) -> dict[str, str]:
+    """Top-level names in ``problems_source`` that look like an answer, each with its graded function.
+
+    A name matches a graded function when, ignoring case and underscores at either end, it equals
+    it or holds all its words in a row (``sigmoid``, ``_sigmoid``, ``stable_sigmoid`` and
+    ``sigmoid_v2`` all match ``sigmoid``). Functions, classes, assignments and imports all count.
+    """
+    tree = ast.parse(problems_source, filename="problems.py")
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names += [name for alias in node.names for name in (alias.name.split(".")[-1], alias.asname) if name]
+    found = {}
+    for name in names:
+        words = name.strip("_").lower().split("_")
+        for function in functions:
+            graded = function.strip("_").lower().split("_")
+            if any(words[i:i + len(graded)] == graded for i in range(len(words) - len(graded) + 1)):
+                found.setdefault(name, function)
+    return found
+
+
 def load_assignment(slug: str, root: Path | None = None) -> Assignment:
     root = assignments_root(root)
     folder = root / slug
@@ -109,5 +139,19 @@ def load_assignment(slug: str, root: Path | None = None) -> Assignment:
                               f"known: {sorted(budget_fields)}")
     if not (folder / "hidden_tests.py").exists():
         raise AssignmentError(f"{folder} has no hidden_tests.py.")
+    problems_path = folder / "problems.py"
+    if problems_path.exists():
+        try:
+            leaked = names_like_graded_functions(problems_path.read_text(encoding="utf-8"), functions)
+        except SyntaxError as error:
+            raise AssignmentError(f"{problems_path} is not valid Python: {error}") from None
+        if leaked:
+            named = ", ".join(name + (" (a graded function)" if name == function else f" (named like {function})")
+                              for name, function in leaked.items())
+            raise AssignmentError(
+                f"{problems_path} defines {named}, but problems.py runs in the student's process and must never "
+                "hold an answer: keep the reference in reference/ and swap it in from the hidden suite as a "
+                "grader-side callable, e.g. submission.with_reference(sigmoid=reference.sigmoid), which the "
+                "worker calls back.")
     return Assignment(slug=slug, folder=folder, title=str(config.get("title", slug)),
                       functions=tuple(functions), budgets=Budgets(**budgets_config))

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
 
-from autograder.assignment import assignments_root, available_slugs, load_assignment
+import pytest
+from click.testing import CliRunner
+
+from autograder.assignment import (
+    AssignmentError,
+    assignments_root,
+    available_slugs,
+    load_assignment,
+    names_like_graded_functions,
+)
 from autograder.grading import grade_notebook
 from autograder.validate import expectations, validate_assignment
+from click_cli import main
+from tests.conftest import TEST_ASSIGNMENTS
 
 SLUGS = available_slugs(assignments_root())
 
@@ -24,6 +35,34 @@ def test_assignment_validates(slug):
     log: list[str] = []
     report = validate_assignment(assignment, echo=log.append)
     assert report.failures == 0, "\n".join(log)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_no_problems_file_holds_an_answer(slug):
+    """problems.py runs in the student's process: nothing in it may be named like a graded function."""
+    assignment = load_assignment(slug)
+    assert not names_like_graded_functions(assignment.problems_source or "", assignment.functions)
+
+
+@pytest.mark.parametrize("source, leaked", [
+    ("def double(x):\n    return 2 * x\n", "double (a graded function)"),
+    ("def _stable_double(x):\n    return 2 * x\n", "_stable_double (named like double)"),
+    ("from helpers import apply_twice as twice\n", "apply_twice (a graded function)"),
+    ("Apply_Twice_Reference = lambda f, x: f(f(x))\n", "Apply_Twice_Reference (named like apply_twice)"),
+], ids=["same name", "prefixed", "imported", "assigned"])
+def test_a_problems_file_with_an_answer_is_refused(tmp_path, source, leaked):
+    shutil.copytree(TEST_ASSIGNMENTS / "toy", tmp_path / "toy")
+    (tmp_path / "toy" / "problems.py").write_text("import numpy as np\n\n" + source)
+    with pytest.raises(AssignmentError, match="runs in the student's process and must never hold an answer") as caught:
+        load_assignment("toy", tmp_path)
+    assert leaked in str(caught.value)
+    result = CliRunner().invoke(main, ["validate", "--assignments-dir", str(tmp_path), "toy"])
+    assert result.exit_code != 0 and "must never hold an answer" in result.output
+
+
+def test_problem_functions_with_other_names_are_fine():
+    source = "def double_well_loss(w):\n    return w\ndef doubled(x):\n    return x\nnp = None\n"
+    assert names_like_graded_functions(source, ("double_descent", "apply_twice")) == {}
 
 
 @pytest.mark.parametrize("slug", SLUGS)
