@@ -107,13 +107,14 @@ def names_like_graded_functions(problems_source: str, functions: Iterable[str]) 
             names += [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names += [name for alias in node.names for name in (alias.name.split(".")[-1], alias.asname) if name]
+    graded = {function: function.strip("_").lower().split("_") for function in functions}
     found = {}
     for name in names:
         words = name.strip("_").lower().split("_")
-        for function in functions:
-            graded = function.strip("_").lower().split("_")
-            if any(words[i:i + len(graded)] == graded for i in range(len(words) - len(graded) + 1)):
-                found.setdefault(name, function)
+        alike = [function for function, parts in graded.items()
+                 if any(words[i:i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))]
+        if alike:  # the graded function it names exactly, else the first it contains
+            found[name] = next((f for f in alike if graded[f] == words), alike[0])
     return found
 
 

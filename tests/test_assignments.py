@@ -65,6 +65,11 @@ def test_problem_functions_with_other_names_are_fine():
     assert names_like_graded_functions(source, ("double_descent", "apply_twice")) == {}
 
 
+def test_a_name_is_matched_to_the_graded_function_it_is():
+    found = names_like_graded_functions("def loss_grad(w):\n    return w\n", ("loss", "loss_grad"))
+    assert found == {"loss_grad": "loss_grad"}
+
+
 @pytest.mark.parametrize("slug", SLUGS)
 def test_grading_is_deterministic(slug):
     assignment = load_assignment(slug)
