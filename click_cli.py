@@ -50,8 +50,8 @@ def main() -> None:
 @main.command()
 @click.option("--assignment", "slug", required=True, help="Assignment slug, e.g. gradient-descent.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite, feedback/<id>.html and .md, "
-                   "report.html.")
+              help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite, feedback/<id>.html, .md "
+                   "and .ipynb, report.html.")
 @click.option("--regrade", is_flag=True, help="Grade again even submissions whose stored result is current.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -122,8 +122,9 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
     from autograder.feedback import write_feedback
     from autograder.feedback.report import write_report
 
+    paths = {item.id: item.path for item in submissions}
     for result in summary.results:
-        write_feedback(out, result, assignment)
+        write_feedback(out, result, assignment, notebook=paths.get(result.submission))
     report_path = write_report(out, assignment, summary.results)
     if not quiet:
         click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'}, "

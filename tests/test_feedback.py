@@ -8,6 +8,7 @@ import math
 import re
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -348,3 +349,35 @@ def test_number_formatting_round_trips_special_values():
     assert [artifacts.number(v) for v in (1 / 3, math.inf, -math.inf, math.nan, "2", None)] == [
         0.3333333, "inf", "-inf", "nan", None, None]
     assert math.isnan(artifacts.as_float(None)) and artifacts.as_float("inf") == math.inf
+
+
+# ------------------------------------------------------------------------------ the notebook copy
+def test_the_notebook_copy_has_feedback_under_each_graded_definition(graded, tmp_path):
+    assignment, result = graded["extra-iteration"]
+    source = ASSIGNMENTS / "gradient-descent" / "solutions" / "buggy" / "extra-iteration.ipynb"
+    write_feedback(tmp_path, result, assignment, notebook=source)
+    original = nbformat.read(source, as_version=4)
+    copy = nbformat.read(feedback_path(tmp_path, "extra-iteration", ".ipynb"), as_version=4)
+    added = [cell for cell in copy.cells if cell.metadata.get("autograder", {}).get("feedback")]
+    assert len(copy.cells) == len(original.cells) + 1 + len(assignment.functions) == len(original.cells) + len(added)
+    assert "Score: 8 / 13" in added[0].source
+    kept = [cell for cell in copy.cells if cell not in added]
+    assert [c.source for c in kept] == [c.source for c in original.cells]  # the student's cells, untouched
+    for function in assignment.functions:
+        note = next(cell for cell in added if f"Feedback on `{function}`" in cell.source)
+        above = copy.cells[copy.cells.index(note) - 1]
+        assert above.cell_type == "code" and f"def {function}(" in above.source
+    descent = next(cell for cell in added if "Feedback on `gradient_descent`" in cell.source)
+    links = re.findall(r"\(attachment:([^)]+)\)", descent.source)
+    assert links and set(links) == set(descent.attachments)
+    assert base64.b64decode(descent.attachments[links[0]]["image/png"]).startswith(PNG)
+
+
+def test_no_notebook_copy_for_a_file_that_is_not_a_notebook(tmp_path):
+    junk = tmp_path / "junk.ipynb"
+    junk.write_text("this is not a notebook")
+    toy = load_assignment("toy", TEST_ASSIGNMENTS)
+    result = grade_notebook(junk, "junk", toy)
+    write_feedback(tmp_path / "out", result, toy, notebook=junk)
+    assert feedback_path(tmp_path / "out", "junk", ".html").is_file()
+    assert not feedback_path(tmp_path / "out", "junk", ".ipynb").exists()

@@ -162,4 +162,4 @@ def test_grade_writes_feedback_and_the_report(tmp_path, write_notebook):
     assert (out / "report.html").is_file() and "report.html" in result.output
     bad = (out / "feedback" / "section" / "bad.html").read_text()
     assert "&#10007; failed" in bad and "double(1.5): expected 3, got 4.5" in bad
-    assert (out / "feedback" / "good.md").is_file()
+    assert (out / "feedback" / "good.md").is_file() and (out / "feedback" / "section" / "bad.ipynb").is_file()

@@ -1,7 +1,8 @@
 """Feedback people want to read: a page per submission for students, a report for instructors.
 
 ``write_feedback(out, result, assignment)`` writes ``out/feedback/<id>.html`` (self-contained) and
-``out/feedback/<id>.md`` (plots as PNG files in ``<id>.files/``). ``write_report`` (in
+``out/feedback/<id>.md`` (plots as PNG files in ``<id>.files/``), and given the notebook, an annotated
+copy ``out/feedback/<id>.ipynb``. ``write_report`` (in
 :mod:`autograder.feedback.report`) writes ``out/report.html``. Plots are drawn in the grading
 process from the plain data hidden tests attach to their results (:mod:`autograder.artifacts`).
 """
@@ -27,14 +28,16 @@ def feedback_path(out: Path, submission: str, suffix: str) -> Path:
 
 
 def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, *,
-                   visibilities: Collection[str] | None = None) -> None:
+                   visibilities: Collection[str] | None = None, notebook: Path | None = None) -> None:
     """Write the HTML and Markdown feedback of one result under ``out/feedback/``.
 
     ``visibilities``: the Gradescope visibilities shown in full (default: all but "hidden"); other
-    tests show as "hidden test" with their score.
+    tests show as "hidden test" with their score. ``notebook``: the submitted file, for a copy with
+    the feedback on each graded function in a Markdown cell under the cell that defines it.
     """
     from autograder.feedback.html import render_html
     from autograder.feedback.markdown import render_markdown
+    from autograder.feedback.notebook import write_feedback_notebook
     from autograder.feedback.plots import render_png
 
     view = build_view(result, assignment.title, assignment.functions, visibilities)
@@ -54,6 +57,10 @@ def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, 
             links[id(artifact)] = f"{pictures.name}/plot-{number}.png"
     _write_text(page, render_html(view, images))
     _write_text(notes, render_markdown(view, links))
+    annotated = feedback_path(out, result.submission, ".ipynb")
+    annotated.unlink(missing_ok=True)  # an earlier grading's copy must not outlive a file now unreadable
+    if notebook is not None:
+        write_feedback_notebook(annotated, notebook, view, images)
 
 
 def _write_text(path: Path, text: str) -> None:

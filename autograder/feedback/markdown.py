@@ -33,7 +33,7 @@ def render_markdown(view: FeedbackView, links: Links) -> str:
     for function in view.functions:
         lines += ["", f"## {function.name} ({score_text(function.score, function.max_score)})", ""]
         for check in function.checks:
-            lines += _check(check, links)
+            lines += check_lines(check, links)
     lines += ["", "## Your notebook", ""]
     if not view.cells:
         lines.append("Every cell ran without errors and printed nothing.")
@@ -48,7 +48,8 @@ def render_markdown(view: FeedbackView, links: Links) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _check(check: CheckView, links: Links) -> list[str]:
+def check_lines(check: CheckView, links: Links) -> list[str]:
+    """One check as Markdown list lines (message and plots indented under it)."""
     if check.hidden:
         return [f"- hidden test: {score_text(check.score, check.max_score)}"]
     mark = "passed" if check.passed else "**failed**"
