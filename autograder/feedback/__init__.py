@@ -13,6 +13,7 @@ import os
 import shutil
 from collections.abc import Collection
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from autograder.assignment import Assignment
 from autograder.feedback.view import DEFAULT_VISIBILITIES, build_view
@@ -54,7 +55,7 @@ def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, 
         if png is not None:
             pictures.mkdir(exist_ok=True)
             (pictures / f"plot-{number}.png").write_bytes(png)
-            links[id(artifact)] = f"{pictures.name}/plot-{number}.png"
+            links[id(artifact)] = quote(f"{pictures.name}/plot-{number}.png")  # ids may hold spaces
     _write_text(page, render_html(view, images))
     _write_text(notes, render_markdown(view, links))
     annotated = feedback_path(out, result.submission, ".ipynb")
