@@ -109,7 +109,8 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
         if note and not quiet:
             click.echo(note, err=True)
     try:
-        summary = grade_batch(assignment, submissions, out, regrade=regrade, progress=progress, executor=executor)
+        summary = grade_batch(assignment, submissions, out, regrade=regrade, progress=progress, executor=executor,
+                              feedback=True)
     except SuiteError as error:
         raise GraderFault(f"{error}\nFix the suite, then run `autograder validate {slug}`.") from None
     except cluster_errors as error:
@@ -119,16 +120,9 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
         click.echo(f"Interrupted: {len(summary.results)} of {len(submissions)} results are stored in {out}; "
                    "run the same command again to grade the rest.", err=True)
         sys.exit(130)
-    from autograder.feedback import write_feedback
-    from autograder.feedback.report import write_report
-
-    paths = {item.id: item.path for item in submissions}
-    for result in summary.results:
-        write_feedback(out, result, assignment, notebook=paths.get(result.submission))
-    report_path = write_report(out, assignment, summary.results)
     if not quiet:
         click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'}, "
-                   f"{out / 'results'}/, {out / 'feedback'}/ and {report_path}.")
+                   f"{out / 'results'}/, {out / 'feedback'}/ and {out / 'report.html'}.")
         click.echo(_score_summary(summary.results))
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from autograder.assignment import Assignment
 from autograder.executors import Executor, GradingTask, InProcess
+from autograder.feedback import feedback_path, write_feedback
+from autograder.feedback.report import write_report
 from autograder.gradebook import Gradebook
 from autograder.results import SubmissionResult
 
@@ -96,11 +98,13 @@ Progress = Callable[[SubmissionFile, SubmissionResult, bool], None]
 
 def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: Path, *,
                 regrade: bool = False, progress: Progress | None = None,
-                executor: Executor | None = None) -> BatchSummary:
+                executor: Executor | None = None, feedback: bool = False) -> BatchSummary:
     """Grade what is new or changed, reuse the rest; each result is stored before it is reported.
 
-    ``executor`` decides where grading runs (default: in this process). On Ctrl-C the batch stops
-    taking submissions, keeps every stored result and still writes ``grades.csv``.
+    ``executor`` decides where grading runs (default: in this process). With ``feedback``, every
+    result gets its pages under ``feedback/`` (drawn by the grading process when it is local) and the
+    batch ends with ``report.html``. On Ctrl-C the batch stops taking submissions, keeps every
+    stored result and still writes ``grades.csv`` and the report of what is stored.
     """
     out.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(out / "gradebook.sqlite")
@@ -110,6 +114,8 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
 
     def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
         _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
+        if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
+            write_feedback(out, result, assignment, notebook=item.path)
         summary.results.append(result)
         if progress is not None:
             progress(item, result, reused)
@@ -124,8 +130,9 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
                 summary.reused += 1
                 report(item, stored.result, True)
             else:
+                feedback_path(out, item.id, ".html").unlink(missing_ok=True)  # stale until the new result's is drawn
                 tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.folder.parent),
-                                         digest, item.problem))
+                                         digest, item.problem, str(out) if feedback else None))
         for task, result in executor.results(tasks):
             started = datetime.fromtimestamp(time.time() - result.execution_time, UTC)
             gradebook.store(result, task.digest, assignment.suite_version, started.isoformat(timespec="seconds"))
@@ -137,6 +144,8 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         executor.close()
         gradebook.close()
     write_grades_csv(out / "grades.csv", assignment, summary.results)
+    if feedback:
+        write_report(out, assignment, summary.results)
     return summary
 
 

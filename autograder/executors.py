@@ -20,6 +20,7 @@ from typing import Protocol
 
 from autograder import confine, sandbox
 from autograder.assignment import load_assignment
+from autograder.feedback import write_feedback
 from autograder.grading import grade_notebook
 from autograder.results import SubmissionResult
 
@@ -32,12 +33,20 @@ class GradingTask:
     assignments_dir: str | None
     digest: str  # content hash of the file when the batch found it
     problem: str | None = None  # set when the file must not be read (the message says why)
+    feedback_out: str | None = None  # write feedback pages under this --out folder (local processes only)
 
 
 def run_task(task: GradingTask) -> SubmissionResult:
-    """Grade one submission; runs in a grading process (this one, a pool process, a Dask worker)."""
+    """Grade one submission; runs in a grading process (this one, a pool process, a Dask worker).
+
+    Feedback pages are drawn here too when asked: rendering plots costs as much as grading, so it
+    belongs in the parallel grading processes, not in the batch process that stores results.
+    """
     assignment = load_assignment(task.slug, Path(task.assignments_dir) if task.assignments_dir else None)
-    return grade_notebook(Path(task.path), task.submission, assignment, problem=task.problem)
+    result = grade_notebook(Path(task.path), task.submission, assignment, problem=task.problem)
+    if task.feedback_out is not None:
+        write_feedback(Path(task.feedback_out), result, assignment, notebook=Path(task.path))
+    return result
 
 
 class Executor(Protocol):

@@ -168,3 +168,21 @@ def test_large_outputs_under_the_limit_are_ignored_and_the_code_graded(tmp_path,
     _with_outputs(path, 40 * 2**20)
     summary = grade_batch(toy, discover([path]), tmp_path / "out")
     assert summary.results[0].score == 5
+
+
+def test_every_result_gets_feedback_pages_and_the_batch_a_report(tmp_path, toy, write_notebook):
+    folder = tmp_path / "subs"
+    write_notebook(TOY_CORRECT, "alice.ipynb", folder)
+    bob = write_notebook(BUGGY_DOUBLE, "bob.ipynb", folder)
+    out = tmp_path / "out"
+    grade_batch(toy, discover([folder]), out, feedback=True)
+    pages = {name: (out / "feedback" / f"{name}.html").read_text() for name in ("alice", "bob")}
+    assert "5 / 5" in pages["alice"] and "2 / 5" in pages["bob"]
+    assert (out / "report.html").exists()
+
+    write_notebook(TOY_CORRECT, "bob.ipynb", folder)  # bob fixes his notebook
+    assert bob.exists()
+    summary = grade_batch(toy, discover([folder]), out, feedback=True)
+    assert (summary.graded, summary.reused) == (1, 1)
+    assert "5 / 5" in (out / "feedback" / "bob.html").read_text()  # redrawn, not the stale page
+    assert (out / "feedback" / "alice.html").read_text() == pages["alice"]  # reused as it was
