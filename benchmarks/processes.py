@@ -102,21 +102,25 @@ class TreeSampler(threading.Thread):
             return  # the grader has exited
         self.memory.samples += 1
         children = _children_by_parent()
-        pending = [(pid, False) for pid in children.get(self.pid, [])]
+        # (pid, below a zygote, parent is the grader or a multiprocessing helper such as the forkserver)
+        pending = [(pid, False, True) for pid in children.get(self.pid, [])]
         while pending:
-            pid, below_zygote = pending.pop()
+            pid, below_zygote, pool_parent = pending.pop()
             command = _command_line(pid)
             bwrap = bool(command) and os.path.basename(command[0]) == "bwrap"
             zygote = not bwrap and "autograder.zygote" in command  # bubblewrap's command line names it too
-            pending += [(child, below_zygote or zygote) for child in children.get(pid, [])]
-            if not command or bwrap:
+            helper = any(name in part for part in command for name in _HELPERS)
+            pending += [(child, below_zygote or zygote, helper) for child in children.get(pid, [])]
+            if not command or bwrap or helper:
                 continue
-            if any(helper in part for part in command for helper in _HELPERS):
-                continue
+            if not (zygote or below_zygote or "autograder.worker" in command or pool_parent):
+                continue  # a grading process's fork on its way to becoming bubblewrap
             try:
                 peak = _status_kib(pid).get("VmHWM", 0)
             except OSError:
                 continue
+            if not peak:
+                continue  # exited, not yet reaped
             if "autograder.worker" in command or (zygote and below_zygote):  # a worker forked by a zygote
                 kind = self.memory.sandbox_workers
             elif zygote:
