@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import select
 import struct
@@ -37,6 +38,7 @@ _ARRAY_LENGTH = struct.Struct(">Q")
 # Booleans, signed and unsigned integers and floats: everything a numeric answer needs, nothing that
 # can carry code (object arrays) or structure (records).
 _NUMERIC_KINDS = frozenset("biuf")
+SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline as JSON
 
 TagDecoder = Callable[[str, Any, Callable[[Any], Any]], Any]
 ObjectEncoder = Callable[[Any], "tuple[str, Any] | None"]
@@ -109,7 +111,12 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
         if value.ndim == 0 and value.dtype.kind in _NUMERIC_KINDS:
             # A 0-d array is a number: sending it as one keeps a list of 10,000 losses one frame.
             return _to_json(value.item(), arrays, depth, encode_object, limits)
-        return {"$array": _add_array(value, arrays, limits)}
+        plain = np.asarray(value)  # drops ndarray subclasses and their overridden methods
+        if plain.size <= SMALL_ARRAY_SIZE and plain.dtype.kind in _NUMERIC_KINDS and plain.ndim <= limits.max_ndim:
+            # Inline as JSON: a .npy header costs more to write and parse than a few numbers, and
+            # callbacks send thousands of tiny arrays. Python floats round-trip exactly through JSON.
+            return {"$small": [plain.dtype.str, list(plain.shape), plain.ravel().tolist()]}
+        return {"$array": _add_array(plain, arrays, limits)}
     if isinstance(value, int | float):  # subclasses: keep the number, drop the behaviour
         return int(value) if isinstance(value, int) else float(value)
     nested = depth + 1
@@ -128,8 +135,7 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
     raise EncodeError(f"a value of type {type(value).__name__} cannot be sent as plain data")
 
 
-def _add_array(value: np.ndarray, arrays: list[bytes], limits: Limits) -> int:
-    plain = np.asarray(value)  # drops ndarray subclasses and their overridden methods
+def _add_array(plain: np.ndarray, arrays: list[bytes], limits: Limits) -> int:
     if plain.dtype.kind not in _NUMERIC_KINDS:
         raise EncodeError(f"an array of dtype {plain.dtype} cannot be sent; use numbers")
     if len(arrays) >= limits.max_arrays:
@@ -175,6 +181,8 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
         ((tag, inner),) = value.items()
         if tag == "$array":
             return array_at(inner)
+        if tag == "$small":
+            return _small_array(inner, limits)
         if tag == "$tuple" and isinstance(inner, list):
             return tuple(from_json(item, depth + 1) for item in inner)
         if tag == "$dict" and isinstance(inner, list):
@@ -188,6 +196,27 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
         raise ProtocolError(f"the frame holds a tag {tag[:40]!r} that is not allowed here")
 
     return document["op"], from_json(document["data"], 0)
+
+
+def _small_array(inner: Any, limits: Limits) -> np.ndarray:
+    """Rebuild an inlined array, checking every part: dtype, shape and values come from the worker."""
+    if not (isinstance(inner, list) and len(inner) == 3 and isinstance(inner[0], str) and len(inner[0]) <= 4
+            and isinstance(inner[1], list) and isinstance(inner[2], list)):
+        raise ProtocolError("the frame holds a malformed small array")
+    code, shape, values = inner
+    if not (len(shape) <= limits.max_ndim and all(type(n) is int and 0 <= n <= SMALL_ARRAY_SIZE for n in shape)):
+        raise ProtocolError("the frame holds a small array with a malformed shape")
+    if math.prod(shape) != len(values) or len(values) > SMALL_ARRAY_SIZE:
+        raise ProtocolError("the frame holds a small array whose shape and values disagree")
+    if not all(type(v) in (int, float, bool) for v in values):
+        raise ProtocolError("the frame holds a small array with values that are not numbers")
+    try:
+        dtype = np.dtype(code)
+        if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+            raise TypeError(code)
+        return np.array(values, dtype=dtype).reshape(shape)
+    except (TypeError, ValueError, OverflowError):
+        raise ProtocolError(f"the frame holds a small array of an unusable dtype {code[:8]!r}") from None
 
 
 def _load_array(blob: bytes, limits: Limits) -> np.ndarray:

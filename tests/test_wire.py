@@ -72,6 +72,43 @@ def test_arrays_round_trip_exactly(dtype):
     assert np.array_equal(got[1], array.T)
 
 
+@pytest.mark.parametrize("size", [5, wire.SMALL_ARRAY_SIZE, wire.SMALL_ARRAY_SIZE + 1], ids=["inline", "largest-inline",
+                                                                                          "npy"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "uint64", "int8", "bool"])
+def test_small_and_large_arrays_round_trip_bit_for_bit(dtype, size):
+    rng = np.random.default_rng(0)
+    array = rng.normal(scale=1e3, size=size).astype(dtype) if dtype.startswith("float") else \
+        rng.integers(0, 2 if dtype == "bool" else 100, size=size).astype(dtype)
+    if dtype.startswith("float"):
+        array[:3] = [np.nan, -np.inf, -0.0]
+    if dtype == "uint64":
+        array[0] = np.iinfo(np.uint64).max
+    _, got = roundtrip([array, array[:1].reshape(1, 1, 1), array[:0]])
+    assert got[0].dtype == array.dtype and got[0].tobytes() == array.tobytes()
+    assert got[1].shape == (1, 1, 1) and got[2].shape == (0,)
+    inline = b'"$small"' in wire.encode("op", array)
+    assert inline == (size <= wire.SMALL_ARRAY_SIZE)
+
+
+@pytest.mark.parametrize("small", [
+    ["<f8", [2], [1.0]],  # shape and values disagree
+    ["<f8", [1], [[1.0]]],  # nested values
+    ["<f8", [1], ["1"]],  # a string
+    ["|O", [1], [1]],  # object dtype
+    ["V8", [1], [1]],  # raw bytes
+    ["<U1", [1], [1]],  # text
+    ["<i1", [1], [1000]],  # overflow
+    ["<f8", [-1], []],  # negative dimension
+    ["<f8", [1] * 9, [1.0]],  # too many dimensions
+    ["<f8", [300], [0.0] * 300],  # over the inline size
+    ["<f8", [1]],  # missing part
+], ids=lambda small: json.dumps(small)[:30])
+def test_forged_small_arrays_are_refused(small):
+    document = json.dumps({"op": "return", "data": {"$small": small}}).encode()
+    with pytest.raises(wire.ProtocolError, match="small array"):
+        receive_raw(frame_from_parts(document))
+
+
 def test_numpy_scalars_and_0d_arrays_become_python_numbers():
     _, got = roundtrip([np.float64(1.5), np.int32(7), np.bool_(True), np.array(2.0)])
     assert got == [1.5, 7, True, 2.0] and type(got[0]) is float and type(got[1]) is int and type(got[3]) is float
