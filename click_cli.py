@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from autograder.assignment import AssignmentError, assignments_root, available_slugs, load_assignment
-from autograder.batch import BatchError, SubmissionFile, discover, grade_batch
+from autograder.batch import BatchError, Outcome, SubmissionFile, discover, grade_batch
 from autograder.executors import local_executor
 from autograder.progress import ProgressReport
 from autograder.results import SubmissionResult
@@ -117,23 +117,23 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
         raise GraderFault(str(error)) from None
     if summary.interrupted:
         report.interrupted()
-        click.echo(f"Interrupted: {len(summary.results)} of {len(submissions)} results are stored in {out}; "
+        click.echo(f"Interrupted: {len(summary.outcomes)} of {len(submissions)} results are stored in {out}; "
                    "run the same command again to grade the rest.", err=True)
         sys.exit(130)
     if not quiet:
         click.echo(f"Graded {summary.graded}, reused {summary.reused}; wrote {out / 'grades.csv'}, "
                    f"{out / 'results'}/, {out / 'feedback'}/ and {out / 'report.html'}.")
-        click.echo(_score_summary(summary.results))
+        click.echo(_score_summary(summary.outcomes))
 
 
-def _score_summary(results: list[SubmissionResult]) -> str:
+def _score_summary(results: list[Outcome]) -> str:
     """One line an instructor can sanity-check a batch with."""
     if not results:
         return "No results."
     maximum = max(result.max_score for result in results)
     mean = sum(result.score for result in results) / len(results)
     full = sum(result.score >= result.max_score for result in results)
-    unreadable = sum(result.problem is not None for result in results)
+    unreadable = sum(result.could_not_run for result in results)
     return (f"Scores: mean {mean:.2f} / {maximum:g}; {full} of {len(results)} with full marks; "
             f"{unreadable} could not be run (see results/<id>.json).")
 
@@ -340,7 +340,7 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
         if slug not in graded:
             raise click.UsageError(f"The gradebook in {out} has no results for {slug!r} "
                                    f"(it has {', '.join(graded) or 'none'}).")
-        results = gradebook.results(slug)
+        results = list(gradebook.results(slug))
     finally:
         gradebook.close()
     if title is None:

@@ -85,12 +85,31 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch remembers of one result: enough for the closing line, small enough for 3,000 of them."""
+    submission: str
+    score: float
+    max_score: float
+    could_not_run: bool
+
+
 @dataclass
 class BatchSummary:
+    gradebook: Path
+    assignment: str
     graded: int = 0
     reused: int = 0
-    results: list[SubmissionResult] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)  # in the order they were reported
     interrupted: bool = False  # Ctrl-C: everything graded so far is stored; re-run to finish
+
+    def results(self) -> list[SubmissionResult]:
+        """The full results of this batch's submissions, read back from the gradebook (by submission id)."""
+        gradebook = Gradebook(self.gradebook)
+        try:
+            return list(gradebook.results(self.assignment, {outcome.submission for outcome in self.outcomes}))
+        finally:
+            gradebook.close()
 
 
 Progress = Callable[[SubmissionFile, SubmissionResult, bool], None]
@@ -108,7 +127,9 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     """
     out.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(out / "gradebook.sqlite")
-    summary = BatchSummary()
+    # Results are not kept in memory: a long batch would grow by every result; the outputs that need
+    # them all (grades.csv, report.html) read them back from the gradebook at the end.
+    summary = BatchSummary(out / "gradebook.sqlite", assignment.slug)
     by_id = {item.id: item for item in submissions}
     executor = executor or InProcess()
 
@@ -116,7 +137,8 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
         if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
             write_feedback(out, result, assignment, notebook=item.path)
-        summary.results.append(result)
+        summary.outcomes.append(Outcome(result.submission, result.score, result.max_score,
+                                        result.problem is not None))
         if progress is not None:
             progress(item, result, reused)
 
@@ -142,19 +164,23 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         summary.interrupted = True
     finally:
         executor.close()
+    try:
+        batch_ids = {outcome.submission for outcome in summary.outcomes}
+        write_grades_csv(out / "grades.csv", assignment, gradebook.results(assignment.slug, batch_ids))
+        if feedback:
+            write_report(out, assignment, list(gradebook.results(assignment.slug, batch_ids)))
+    finally:
         gradebook.close()
-    write_grades_csv(out / "grades.csv", assignment, summary.results)
-    if feedback:
-        write_report(out, assignment, summary.results)
     return summary
 
 
-def write_grades_csv(path: Path, assignment: Assignment, results: list[SubmissionResult]) -> None:
+def write_grades_csv(path: Path, assignment: Assignment, results: Iterable[SubmissionResult]) -> None:
+    """One row per result, in the order given (the gradebook yields them by submission id)."""
     temporary = path.with_suffix(".csv.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["submission", "score", "max_score", *assignment.functions])
-        for result in sorted(results, key=lambda r: r.submission):
+        for result in results:
             per_function = result.function_scores()
             writer.writerow([result.submission, f"{result.score:g}", f"{result.max_score:g}",
                              *(f"{per_function.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions)])

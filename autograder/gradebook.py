@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,11 +61,14 @@ class Gradebook:
     def assignments(self) -> list[str]:
         return [row[0] for row in self.connection.execute("SELECT DISTINCT assignment FROM results ORDER BY 1")]
 
-    def results(self, assignment: str) -> list[SubmissionResult]:
-        """Every stored result of ``assignment``, by submission id."""
+    def results(self, assignment: str, only: Container[str] | None = None) -> Iterator[SubmissionResult]:
+        """The stored results of ``assignment`` (those whose id is in ``only``, when given), by submission
+        id, one at a time: a gradebook of thousands is never all in memory."""
         rows = self.connection.execute(
-            "SELECT result_json FROM results WHERE assignment=? ORDER BY submission", (assignment,))
-        return [SubmissionResult.from_gradescope(json.loads(row[0])) for row in rows]
+            "SELECT submission, result_json FROM results WHERE assignment=? ORDER BY submission", (assignment,))
+        for submission, result_json in rows:
+            if only is None or submission in only:
+                yield SubmissionResult.from_gradescope(json.loads(result_json))
 
     def store(self, result: SubmissionResult, content_hash: str, suite_version: str, started_at: str) -> None:
         with self.connection:  # one transaction per submission

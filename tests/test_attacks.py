@@ -382,7 +382,7 @@ def alone(tmp_path_factory) -> dict[str, tuple[float, bool]]:
     nbformat.write(notebook, folder / "next.ipynb")
     summary = grade_batch(load_assignment("toy", TEST_ASSIGNMENTS), discover([folder / "next.ipynb"]),
                           folder / "out")
-    return {test.name: (test.score, test.passed) for test in summary.results[0].tests}
+    return {test.name: (test.score, test.passed) for test in summary.results()[0].tests}
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[attack.name for attack in ATTACKS])
@@ -411,7 +411,7 @@ def test_attack_is_contained(attack: Attack, profile: str, toy, write_notebook, 
     finally:
         listener.close()
     elapsed = time.monotonic() - started
-    results = {result.submission: result for result in summary.results}
+    results = {result.submission: result for result in summary.results()}
     attacked, following = results["attack"], results["next"]
 
     # No credit for a wrong function.

@@ -82,6 +82,21 @@ def test_rerun_skips_unchanged_and_grades_changed_submissions(tmp_path, toy, wri
     assert (forced.graded, forced.reused) == (2, 0)
 
 
+def test_grades_csv_lists_this_batch_only_in_id_order(tmp_path, toy, write_notebook):
+    folder = tmp_path / "subs"
+    for name in ("zed", "amy", "kim"):
+        write_notebook(TOY_CORRECT, f"{name}.ipynb", folder)
+    out = tmp_path / "out"
+    grade_batch(toy, discover([folder]), out)
+    assert [row["submission"] for row in read_csv(out / "grades.csv")] == ["amy", "kim", "zed"]
+    later = grade_batch(toy, discover([folder / "zed.ipynb", folder / "amy.ipynb"]), out)
+    assert [row["submission"] for row in read_csv(out / "grades.csv")] == ["amy", "zed"]  # kim stays stored
+    assert [outcome.submission for outcome in later.outcomes] == ["zed", "amy"]
+    assert [result.submission for result in later.results()] == ["amy", "zed"]
+    assert [result.submission for result in Gradebook(out / "gradebook.sqlite").results(toy.slug)] == [
+        "amy", "kim", "zed"]
+
+
 def test_every_result_is_stored_before_it_is_reported(tmp_path, toy, write_notebook):
     folder = tmp_path / "subs"
     write_notebook(TOY_CORRECT, "a.ipynb", folder)
@@ -150,7 +165,7 @@ def test_nbformat3_notebooks_are_converted_and_graded(tmp_path, toy):
     path = tmp_path / "old.ipynb"
     _nbformat3(path)
     summary = grade_batch(toy, discover([path]), tmp_path / "out")
-    assert summary.results[0].score == 5
+    assert summary.results()[0].score == 5
 
 
 def test_a_link_to_a_file_outside_the_folder_is_not_read(tmp_path, toy, write_notebook):
@@ -167,7 +182,7 @@ def test_large_outputs_under_the_limit_are_ignored_and_the_code_graded(tmp_path,
     path = tmp_path / "chatty.ipynb"
     _with_outputs(path, 40 * 2**20)
     summary = grade_batch(toy, discover([path]), tmp_path / "out")
-    assert summary.results[0].score == 5
+    assert summary.results()[0].score == 5
 
 
 def test_every_result_gets_feedback_pages_and_the_batch_a_report(tmp_path, toy, write_notebook):

@@ -55,7 +55,7 @@ def expected(assignment, batch_folder, tmp_path_factory) -> dict[str, tuple]:
     """The same notebooks graded locally, in this process."""
     summary = grade_batch(assignment, discover([batch_folder]), tmp_path_factory.mktemp("local"))
     assert summary.graded == len(CHOSEN)
-    return {result.submission: essentials(result) for result in summary.results}
+    return {result.submission: essentials(result) for result in summary.results()}
 
 
 def new_cluster() -> distributed.LocalCluster:
@@ -122,7 +122,7 @@ def test_a_worker_killed_mid_task_costs_a_retry_not_a_result(assignment, batch_f
         starts = [entry for entry in running.scheduler.story(*keys) if entry[2] == "processing"]
         assert len(starts) >= 2, starts
     assert (summary.graded, summary.reused, summary.interrupted) == (len(CHOSEN), 0, False)
-    assert sorted(result.submission for result in summary.results) == sorted(expected)
+    assert sorted(result.submission for result in summary.results()) == sorted(expected)
     assert row_count(out) == len(CHOSEN)
     assert stored(out, assignment.slug) == expected
 

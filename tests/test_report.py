@@ -38,11 +38,11 @@ def grade_gradient_descent_batch(folder: Path) -> tuple[Path, list[SubmissionRes
     (submissions / "junk.ipynb").write_text("this is not a notebook")
     assignment = load_assignment("gradient-descent")
     out = folder / "out"
-    summary = grade_batch(assignment, discover([submissions]), out)
-    for result in summary.results:
+    results = grade_batch(assignment, discover([submissions]), out).results()
+    for result in results:
         write_feedback(out, result, assignment)
-    write_report(out, assignment, summary.results)
-    return out, summary.results
+    write_report(out, assignment, results)
+    return out, results
 
 
 @pytest.fixture(scope="module")
