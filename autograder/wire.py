@@ -9,6 +9,9 @@ objects are reserved for tags, so nothing a worker sends can be mistaken for any
 
 * ``{"$array": i}``   the i-th ``.npy`` payload (numeric dtypes only, read with ``allow_pickle=False``);
   0-d arrays travel as plain numbers
+* ``{"$small": [dtype, shape, base64]}``  an array of at most ``SMALL_ARRAY_SIZE`` numbers, inline: its
+  raw bytes in base64 (callbacks send thousands of tiny arrays; a ``.npy`` header or a list of float
+  reprs costs more to write and read than the numbers themselves)
 * ``{"$tuple": [...]}`` and ``{"$dict": [[key, value], ...]}``
 * extra tags that one side allows the other to send (the grader sends ``$callback`` and ``$function``
   to a worker; a worker may send no extra tags at all).
@@ -19,6 +22,8 @@ boundary: a hostile worker can make a frame fail to decode, never make the grade
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import math
@@ -113,9 +118,10 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
             return _to_json(value.item(), arrays, depth, encode_object, limits)
         plain = np.asarray(value)  # drops ndarray subclasses and their overridden methods
         if plain.size <= SMALL_ARRAY_SIZE and plain.dtype.kind in _NUMERIC_KINDS and plain.ndim <= limits.max_ndim:
-            # Inline as JSON: a .npy header costs more to write and parse than a few numbers, and
-            # callbacks send thousands of tiny arrays. Python floats round-trip exactly through JSON.
-            return {"$small": [plain.dtype.str, list(plain.shape), plain.ravel().tolist()]}
+            # Inline: a .npy header costs more to write and parse than a few numbers, and callbacks
+            # send thousands of tiny arrays. Raw bytes keep every bit (NaN payloads included).
+            return {"$small": [plain.dtype.str, list(plain.shape),
+                               base64.b64encode(np.ascontiguousarray(plain).tobytes()).decode("ascii")]}
         return {"$array": _add_array(plain, arrays, limits)}
     if isinstance(value, int | float):  # subclasses: keep the number, drop the behaviour
         return int(value) if isinstance(value, int) else float(value)
@@ -199,24 +205,27 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
 
 
 def _small_array(inner: Any, limits: Limits) -> np.ndarray:
-    """Rebuild an inlined array, checking every part: dtype, shape and values come from the worker."""
+    """Rebuild an inlined array, checking every part: dtype, shape and bytes come from the worker."""
     if not (isinstance(inner, list) and len(inner) == 3 and isinstance(inner[0], str) and len(inner[0]) <= 4
-            and isinstance(inner[1], list) and isinstance(inner[2], list)):
+            and isinstance(inner[1], list) and isinstance(inner[2], str)):
         raise ProtocolError("the frame holds a malformed small array")
-    code, shape, values = inner
-    if not (len(shape) <= limits.max_ndim and all(type(n) is int and 0 <= n <= SMALL_ARRAY_SIZE for n in shape)):
+    code, shape, text = inner
+    if not (len(shape) <= limits.max_ndim and all(type(n) is int and 0 <= n <= SMALL_ARRAY_SIZE for n in shape)
+            and math.prod(shape) <= SMALL_ARRAY_SIZE):
         raise ProtocolError("the frame holds a small array with a malformed shape")
-    if math.prod(shape) != len(values) or len(values) > SMALL_ARRAY_SIZE:
-        raise ProtocolError("the frame holds a small array whose shape and values disagree")
-    if not all(type(v) in (int, float, bool) for v in values):
-        raise ProtocolError("the frame holds a small array with values that are not numbers")
     try:
         dtype = np.dtype(code)
-        if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-            raise TypeError(code)
-        return np.array(values, dtype=dtype).reshape(shape)
-    except (TypeError, ValueError, OverflowError):
-        raise ProtocolError(f"the frame holds a small array of an unusable dtype {code[:8]!r}") from None
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProtocolError(f"the frame holds a small array of an unusable dtype {code[:8]!r}")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        raise ProtocolError("the frame holds a small array whose bytes are not base64") from None
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise ProtocolError("the frame holds a small array whose shape and bytes disagree")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()  # a writable array of its own
 
 
 def _load_array(blob: bytes, limits: Limits) -> np.ndarray:

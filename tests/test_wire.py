@@ -91,16 +91,16 @@ def test_small_and_large_arrays_round_trip_bit_for_bit(dtype, size):
 
 
 @pytest.mark.parametrize("small", [
-    ["<f8", [2], [1.0]],  # shape and values disagree
-    ["<f8", [1], [[1.0]]],  # nested values
-    ["<f8", [1], ["1"]],  # a string
-    ["|O", [1], [1]],  # object dtype
-    ["V8", [1], [1]],  # raw bytes
-    ["<U1", [1], [1]],  # text
-    ["<i1", [1], [1000]],  # overflow
-    ["<f8", [-1], []],  # negative dimension
-    ["<f8", [1] * 9, [1.0]],  # too many dimensions
-    ["<f8", [300], [0.0] * 300],  # over the inline size
+    ["<f8", [2], "AAAAAAAA8D8="],  # shape and bytes disagree (one float for two)
+    ["<f8", [1], [1.0]],  # values instead of bytes
+    ["<f8", [1], "not base64!"],  # not base64
+    ["|O", [1], "AAAAAAAA8D8="],  # object dtype
+    ["V8", [1], "AAAAAAAA8D8="],  # raw bytes
+    ["<U2", [1], "AAAAAAAA8D8="],  # text
+    ["<f8", [-1], ""],  # negative dimension
+    ["<f8", [1] * 9, "AAAAAAAA8D8="],  # too many dimensions
+    ["<f8", [300], "AAAAAAAA8D8=" * 300],  # over the inline size
+    ["<f8", [16, 17], ""],  # over the inline size in all, though each dimension is not
     ["<f8", [1]],  # missing part
 ], ids=lambda small: json.dumps(small)[:30])
 def test_forged_small_arrays_are_refused(small):
