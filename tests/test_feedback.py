@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import math
 import re
@@ -192,13 +193,13 @@ def test_every_submission_gets_an_html_and_a_markdown_page(graded, out):
         assert feedback_path(out, name, ".html").is_file() and feedback_path(out, name, ".md").is_file()
 
 
-def test_the_html_page_is_self_contained_with_one_inline_png_per_plot(graded, out):
+def test_the_html_page_is_self_contained_with_one_inline_png_per_plot_of_a_failed_check(graded, out):
     for name, (_, result) in graded.items():
         page = feedback_path(out, name, ".html").read_text()
         assert "<script" not in page and "<link" not in page
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
         sources = re.findall(r'<img src="([^"]+)"', page)
-        plots = sum(len(test.artifacts) for test in result.tests)
+        plots = sum(len(test.artifacts) for test in result.tests if not test.passed)
         assert len(sources) == plots
         for source in sources:
             assert source.startswith("data:image/png;base64,")
@@ -239,7 +240,7 @@ def test_markdown_links_plots_written_next_to_it(graded, out):
     page = feedback_path(out, "always-good", ".md")
     text = page.read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == sum(len(t.artifacts) for t in result.tests) > 0
+    assert len(links) == sum(len(t.artifacts) for t in result.tests if not t.passed) > 0
     for link in links:
         assert (page.parent / link).read_bytes().startswith(PNG)
     for test in result.tests:
@@ -381,3 +382,15 @@ def test_no_notebook_copy_for_a_file_that_is_not_a_notebook(tmp_path):
     write_feedback(tmp_path / "out", result, toy, notebook=junk)
     assert feedback_path(tmp_path / "out", "junk", ".html").is_file()
     assert not feedback_path(tmp_path / "out", "junk", ".ipynb").exists()
+
+
+def test_passed_checks_keep_their_plot_data_but_show_no_plot(graded, out):
+    passed_with_plots = [(name, result, test) for name, (_, result) in graded.items() for test in result.tests
+                         if test.passed and test.artifacts]
+    assert passed_with_plots, "the sample submissions should pass some checks that record plot data"
+    for name, result, test in passed_with_plots:
+        page = feedback_path(out, name, ".html").read_text()
+        for artifact in test.artifacts:
+            assert html.escape(str(artifact["title"])) not in page
+        stored = next(t for t in result.to_gradescope()["tests"] if t["name"] == test.name)
+        assert stored["extra_data"]["artifacts"] == test.artifacts  # kept in results.json all the same

@@ -91,8 +91,17 @@ def _curve(axes: Any, x: list[int], y: list[float], log: bool, **style: Any) -> 
     return bad
 
 
+def _fixed_margins(figure: Figure, width: float, height: float, *, bottom: float = 0.55,
+                   title_lines: int = 1) -> None:
+    """Margins in inches, room for tick labels, axis labels and a wrapped title. The constrained
+    layout engine would fit them exactly but cost more than drawing the whole plot."""
+    top = 0.2 + 0.2 * max(1, title_lines)
+    figure.subplots_adjust(left=0.85 / width, right=1 - 0.15 / width, bottom=bottom / height, top=1 - top / height)
+
+
 def _lines(artifact: dict[str, Any]) -> Figure:
-    figure = Figure(figsize=(6.4, 3.6), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(6.4, 3.6), dpi=DPI)
+    _fixed_margins(figure, 6.4, 3.6, title_lines=len(textwrap.wrap(artifact.get("title", ""), 80)))
     axes = figure.add_subplot()
     series = artifact["series"]
     values = [_floats(s["y"]) for s in series]
@@ -123,7 +132,12 @@ def _bars(artifact: dict[str, Any]) -> Figure:
     categories = artifact["categories"]
     series = artifact["series"]
     width = max(6.4, min(12.0, 0.5 * len(categories) * max(1, len(series)) + 2))
-    figure = Figure(figsize=(width, 3.6), dpi=DPI, layout="constrained")
+    rotated = len(categories) > 8
+    longest = max((len(str(c)) for c in categories), default=0)
+    figure = Figure(figsize=(width, 3.6 + (0.045 * min(longest, 30) if rotated else 0)), dpi=DPI)
+    _fixed_margins(figure, width, figure.get_figheight(),
+                   bottom=0.45 + (0.055 * min(longest, 30) if rotated else 0),
+                   title_lines=len(textwrap.wrap(artifact.get("title", ""), 90)))
     axes = figure.add_subplot()
     values = [_floats(s["values"]) for s in series]
     threshold = artifact.get("threshold")
