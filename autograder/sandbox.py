@@ -41,6 +41,31 @@ class Budgets:
     cpu_seconds: int = 600
 
 
+FOLDER_PREFIX = "autograder-zygote-"
+
+
+def remove_stale_folders(temporary: Path) -> None:
+    """Remove the folders of zygotes whose grading process is gone (killed with SIGKILL, say).
+
+    Each folder is named after the pid of the process that made it; without bubblewrap it holds what
+    students' code wrote, so a grader that keeps being killed would otherwise fill /tmp.
+    """
+    for folder in temporary.glob(f"{FOLDER_PREFIX}*-*"):
+        owner = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _process_exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 class ZygoteFailed(RuntimeError):
     """The sandboxed parent of workers could not be started or stopped answering."""
 
@@ -57,7 +82,9 @@ class Zygote:
     def __init__(self) -> None:
         self.protections = protections.detect()
         protections.warn_once()
-        self.host_folder = Path(tempfile.mkdtemp(prefix="autograder-zygote-"))  # log; scratch if no bwrap
+        remove_stale_folders(Path(tempfile.gettempdir()))
+        # Holds the zygote's log, and the workers' scratch folders when there is no bubblewrap tmpfs.
+        self.host_folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         if self.protections.bwrap:
             self.scratch_root = SCRATCH
         else:

@@ -1,12 +1,14 @@
-"""Sandbox layers: what the worker may see, uid leases, and `autograder doctor`."""
+"""Sandbox layers: what the worker may see, uid leases, leftovers of killed graders, and `autograder doctor`."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from autograder import protections
+from autograder import protections, sandbox
 from autograder.uids import UidLease
 from autograder.worker_view import outermost, split_around, worker_view
 from click_cli import main
@@ -60,3 +62,17 @@ def test_doctor_reports_every_layer(monkeypatch) -> None:
     for name in ["bubblewrap", "dedicated uid", "Landlock", "rlimits"]:
         assert name in result.output
     assert "profile: reduced" in result.output
+
+
+def test_folders_of_zygotes_whose_grader_is_gone_are_removed(tmp_path: Path) -> None:
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # its pid now names no process (until the kernel reuses it, which takes a while)
+    stale = tmp_path / f"{sandbox.FOLDER_PREFIX}{finished.pid}-abc"
+    live = tmp_path / f"{sandbox.FOLDER_PREFIX}{os.getpid()}-def"
+    unrelated = tmp_path / f"{sandbox.FOLDER_PREFIX}old-style"
+    for folder in (stale, live, unrelated):
+        (folder / "scratch").mkdir(parents=True)
+        (folder / "scratch" / "student-file.bin").write_bytes(b"0" * 1024)
+    sandbox.remove_stale_folders(tmp_path)
+    assert not stale.exists()
+    assert live.exists() and unrelated.exists()
