@@ -95,9 +95,23 @@ class LocalPool:
             jobs, mp_context=context, initializer=_start_grading_process, initargs=(os.getpid(),))
 
     def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
-        pending = {self._pool.submit(run_task, task): task for task in tasks}
-        for future in concurrent.futures.as_completed(pending):
-            yield pending[future], future.result()
+        # A window of tasks in flight, each future dropped once its result is handed on: a future keeps
+        # its result, so submitting a whole batch at once kept every result of it in this process.
+        queue = iter(tasks)
+        pending: dict[concurrent.futures.Future, GradingTask] = {}
+
+        def fill() -> None:
+            while len(pending) < 2 * self.jobs and (task := next(queue, None)) is not None:
+                pending[self._pool.submit(run_task, task)] = task
+
+        fill()
+        while pending:
+            done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                result = future.result()
+                fill()
+                yield task, result
 
     def close(self) -> None:
         processes = list(getattr(self._pool, "_processes", {}).values())

@@ -201,3 +201,30 @@ def test_every_result_gets_feedback_pages_and_the_batch_a_report(tmp_path, toy, 
     assert (summary.graded, summary.reused) == (1, 1)
     assert "5 / 5" in (out / "feedback" / "bob.html").read_text()  # redrawn, not the stale page
     assert (out / "feedback" / "alice.html").read_text() == pages["alice"]  # reused as it was
+
+
+def test_a_local_pool_keeps_no_result_it_has_handed_on(tmp_path, toy, write_notebook):
+    import gc
+    import weakref
+
+    from autograder.executors import GradingTask, LocalPool
+
+    paths = [write_notebook(TOY_CORRECT, f"s{index}.ipynb", tmp_path / "subs") for index in range(12)]
+    tasks = [GradingTask(path.stem, str(path), toy.slug, str(toy.folder.parent), "digest", None, None)
+             for path in paths]
+    pool = LocalPool(2)
+    handed_on: list[weakref.ref] = []
+    still_alive = []
+    try:
+        for task, result in pool.results(tasks):
+            assert result.submission == task.submission and result.score == result.max_score
+            handed_on.append(weakref.ref(result))
+            del result
+            gc.collect()  # while the batch goes on: earlier results must be gone already
+            still_alive.append(sum(ref() is not None for ref in handed_on))
+    finally:
+        pool.close()
+    assert len(handed_on) == len(tasks)
+    # At most the results of the window in flight (2 per grading process) are still referenced: a
+    # batch of 3,000 must not pile up in the grader.
+    assert max(still_alive) <= 2 * 2 < len(tasks), still_alive
