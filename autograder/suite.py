@@ -29,10 +29,11 @@ class SuiteError(Exception):
 # Built-in pytest plugins a grading run does without. Each costs time on every submission; the
 # unraisable/thread-exception plugins alone ran gc.collect() several times per pytest.main (about
 # 100 ms in a grading process that has numpy and matplotlib loaded). Suites keep fixtures such as
-# monkeypatch, tmp_path, tmpdir, capsys and recwarn, and skip/xfail marks.
+# monkeypatch, tmp_path, tmpdir, capsys and recwarn, and skip/xfail marks; unittest.TestCase classes
+# are not collected.
 _UNUSED_PLUGINS = [argument for name in ("cacheprovider", "terminal", "stepwise", "unraisableexception",
                                          "threadexception", "logging", "pastebin", "junitxml", "doctest",
-                                         "setuponly", "setupplan", "debugging")
+                                         "setuponly", "setupplan", "debugging", "unittest")
                    for argument in ("-p", f"no:{name}")]
 
 
@@ -125,6 +126,9 @@ class _GradingPlugin:
                 _marker_values(item, self.assignment.functions)
             except ValueError as error:
                 self.errors.append(f"{item.nodeid}: {error}")
+            # pytest would render a failed test's traceback from the suite's source (about 20 ms per
+            # failure, re-parsing the file), and the report drops it anyway: see pytest_runtest_makereport.
+            item.repr_failure = _no_traceback  # type: ignore[method-assign]
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -143,6 +147,10 @@ class _GradingPlugin:
                                        output=output, visibility=visibility,
                                        artifacts=recorder.artifacts if recorder is not None else []))
         report.longrepr = None  # nothing of the test's source is kept anywhere
+
+
+def _no_traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    return excinfo.exconly()
 
 
 def _marker_values(item: pytest.Item, functions: tuple[str, ...]) -> tuple[str, float, str]:
