@@ -34,12 +34,20 @@ class Protections:
     uid_switch: bool  # the grader may give each worker its own uid
     landlock_abi: int
     seccomp: bool
+    turned_off: frozenset[str] = frozenset()  # layers named in $AUTOGRADER_DISABLE_PROTECTIONS
 
     @property
     def profile(self) -> str:
         return "full" if self.bwrap and self.uid_switch and self.landlock_abi and self.seccomp else "reduced"
 
     def layers(self) -> list[Layer]:
+        layers = self._detected_layers()
+        keys = {"bubblewrap": "bubblewrap", "dedicated uid": "uid", "Landlock": "landlock", "seccomp": "seccomp"}
+        return [Layer(layer.name, False, f"turned off by {DISABLE_ENV}={','.join(sorted(self.turned_off))}; "
+                                         "unset it to use this layer")
+                if keys.get(layer.name) in self.turned_off else layer for layer in layers]
+
+    def _detected_layers(self) -> list[Layer]:
         return [
             Layer("bubblewrap", bool(self.bwrap),
                   "namespaces: no network, own pids, read-only view without hidden tests or reference, "
@@ -70,14 +78,17 @@ def _uid_switch_missing() -> str:
             "install bubblewrap (`apt-get install bubblewrap`)")
 
 
+DISABLE_ENV = "AUTOGRADER_DISABLE_PROTECTIONS"  # for measuring and testing weaker profiles
+
+
 @functools.cache
 def detect() -> Protections:
-    forced_off = set(os.environ.get("AUTOGRADER_DISABLE_PROTECTIONS", "").replace(",", " ").split())
+    forced_off = frozenset(os.environ.get(DISABLE_ENV, "").replace(",", " ").split())
     bwrap = None if "bubblewrap" in forced_off else _working_bwrap()
     uid_switch = "uid" not in forced_off and os.geteuid() == 0 and (bwrap is not None or _python_world_readable())
     abi = 0 if "landlock" in forced_off else confine.landlock_abi()
     seccomp = "seccomp" not in forced_off and confine.seccomp_available()
-    return Protections(bwrap, uid_switch, abi, seccomp)
+    return Protections(bwrap, uid_switch, abi, seccomp, forced_off & {"bubblewrap", "uid", "landlock", "seccomp"})
 
 
 def _working_bwrap() -> str | None:

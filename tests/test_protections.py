@@ -58,10 +58,20 @@ def test_doctor_reports_every_layer(monkeypatch) -> None:
         protections.detect.cache_clear()
     assert result.exit_code == 1
     assert "MISSING seccomp" in result.output
-    assert "libseccomp2" in result.output
+    assert "turned off by AUTOGRADER_DISABLE_PROTECTIONS=seccomp" in result.output
     for name in ["bubblewrap", "dedicated uid", "Landlock", "rlimits"]:
         assert name in result.output
     assert "profile: reduced" in result.output
+
+
+def test_a_missing_layer_says_how_to_get_it() -> None:
+    bare = protections.Protections(bwrap=None, uid_switch=False, landlock_abi=0, seccomp=False)
+    details = {layer.name: layer.detail for layer in bare.missing()}
+    assert set(details) == {"bubblewrap", "dedicated uid", "Landlock", "seccomp"}
+    assert "apt-get install bubblewrap" in details["bubblewrap"]
+    assert "apt-get install libseccomp2" in details["seccomp"]
+    assert "lsm=" in details["Landlock"]
+    assert bare.profile == "reduced"
 
 
 def test_folders_of_zygotes_whose_grader_is_gone_are_removed(tmp_path: Path) -> None:
