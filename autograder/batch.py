@@ -168,7 +168,7 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         batch_ids = {outcome.submission for outcome in summary.outcomes}
         write_grades_csv(out / "grades.csv", assignment, gradebook.results(assignment.slug, batch_ids))
         if feedback:
-            write_report(out, assignment, list(gradebook.results(assignment.slug, batch_ids)))
+            write_report(out, assignment, gradebook.results(assignment.slug, batch_ids))
     finally:
         gradebook.close()
     return summary

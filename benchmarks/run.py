@@ -338,15 +338,18 @@ def render(arguments: argparse.Namespace, sizes: Sizes, results: dict, started: 
     workers = sorted(four["sandbox_workers"].values())
     grading = sorted(four["grading_processes"].values())
     first_done, first_rss = four["points"][0] if four["points"] else (0, four["grader"][0][1])
-    last_done = four["points"][-1][0] if four["points"] else four["count"]
-    growth = (four["grader_last"] - first_rss) / 1024
+    last_done, last_rss = four["points"][-1] if four["points"] else (four["count"], four["grader_last"])
+    # Growth while grading (the progress lines' RSS); the outputs written after the last result
+    # (grades.csv, report.html, which reads every result back) are a one-off, shown apart.
+    growth = (last_rss - first_rss) / 1024
     out += ["## 4. Memory over a long batch", "",
             f"One `autograder grade` of {four['count']} {MEMORY_SLUG} notebooks (default --jobs), "
             f"{four['seconds']:.0f} s ({four['count'] / four['seconds']:.1f} notebooks/s). RSS sampled from /proc "
             f"every 0.2 s ({four['samples']} samples); peaks are each process's VmHWM when last seen (a worker "
             "forked by a zygote shares the pages it inherited, which its RSS counts in full).", ""]
     rows = [["grader process (this command)", f"{first_rss / 1024:.0f} MiB after {first_done} notebooks",
-             f"{four['grader_last'] / 1024:.0f} MiB after {last_done}", f"{four['grader_max'] / 1024:.0f} MiB"],
+             f"{last_rss / 1024:.0f} MiB after {last_done}; {four['grader_last'] / 1024:.0f} MiB when last seen, "
+             "writing grades.csv and report.html", f"{four['grader_max'] / 1024:.0f} MiB"],
             [f"grading processes ({len(grading)})", "", "", f"{grading[-1] / 1024:.0f} MiB" if grading else "n/a"],
             [f"zygotes, sandboxed parents of the workers ({len(four['zygotes'])})", "", "",
              f"{max(four['zygotes'].values()) / 1024:.0f} MiB" if four["zygotes"] else "n/a"],
@@ -360,8 +363,9 @@ def render(arguments: argparse.Namespace, sizes: Sizes, results: dict, started: 
                                                                  for done, rss in marks) + ".", ""]
     per_thousand = growth / max(last_done - first_done, 1) * 1000
     summary.append(["grader memory over the batch", "flat",
-                    f"{first_rss / 1024:.0f} -> {four['grader_last'] / 1024:.0f} MiB over {four['count']} "
-                    f"({per_thousand:+.1f} MiB per 1,000 notebooks)", "yes" if abs(per_thousand) < 5 else "no"])
+                    f"{first_rss / 1024:.0f} -> {last_rss / 1024:.0f} MiB while grading {four['count']} "
+                    f"({per_thousand:+.1f} MiB per 1,000 notebooks); peak {four['grader_max'] / 1024:.0f} MiB "
+                    "writing the report at the end", "yes" if abs(per_thousand) < 5 else "no"])
     return "\n".join([*out[:6], "## Goals", "", table(["goal", "target", "measured", "met"], summary), "", *out[6:]])
 
 

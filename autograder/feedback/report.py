@@ -7,12 +7,13 @@ timed out, and how long grading took.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +29,11 @@ SAMPLE_MESSAGE = 400
 TIMEOUT = re.compile(r"time budget|timed out", re.IGNORECASE)
 
 
-def write_report(out: Path, assignment: Assignment, results: list[SubmissionResult]) -> Path:
+def write_report(out: Path, assignment: Assignment, results: Iterable[SubmissionResult]) -> Path:
     """Write ``out/report.html`` for ``results`` (one per submission) and return its path."""
     path = out / "report.html"
     out.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(results, key=lambda r: r.submission)
+    ordered = sorted((_without_page_details(r) for r in results), key=lambda r: r.submission)
     body = "\n".join([
         f"<h1>{escape(assignment.title)}: grading report</h1>",
         _overview(ordered),
@@ -46,6 +47,14 @@ def write_report(out: Path, assignment: Assignment, results: list[SubmissionResu
     temporary.write_text(document(f"{assignment.title}: grading report", body), encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+def _without_page_details(result: SubmissionResult) -> SubmissionResult:
+    """The result less what only its own feedback page shows (plot data, printed output): the report
+    holds every result of the batch at once, and those make up most of a result's size."""
+    tests = [dataclasses.replace(test, artifacts=[]) for test in result.tests]
+    cells = [dataclasses.replace(cell, stdout="") for cell in result.cells]
+    return dataclasses.replace(result, tests=tests, cells=cells)
 
 
 # ------------------------------------------------------------------------------------ statistics
