@@ -43,7 +43,7 @@ _ARRAY_LENGTH = struct.Struct(">Q")
 # Booleans, signed and unsigned integers and floats: everything a numeric answer needs, nothing that
 # can carry code (object arrays) or structure (records).
 _NUMERIC_KINDS = frozenset("biuf")
-SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline as JSON
+SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline, as base64 of their bytes
 
 TagDecoder = Callable[[str, Any, Callable[[Any], Any]], Any]
 ObjectEncoder = Callable[[Any], "tuple[str, Any] | None"]
