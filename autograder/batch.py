@@ -103,11 +103,14 @@ class BatchSummary:
     outcomes: list[Outcome] = field(default_factory=list)  # in the order they were reported
     interrupted: bool = False  # Ctrl-C: everything graded so far is stored; re-run to finish
 
+    def submission_ids(self) -> set[str]:
+        return {outcome.submission for outcome in self.outcomes}
+
     def results(self) -> list[SubmissionResult]:
         """The full results of this batch's submissions, read back from the gradebook (by submission id)."""
         gradebook = Gradebook(self.gradebook)
         try:
-            return list(gradebook.results(self.assignment, {outcome.submission for outcome in self.outcomes}))
+            return list(gradebook.results(self.assignment, self.submission_ids()))
         finally:
             gradebook.close()
 
@@ -127,8 +130,8 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     """
     out.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(out / "gradebook.sqlite")
-    # Results are not kept in memory: a long batch would grow by every result; the outputs that need
-    # them all (grades.csv, report.html) read them back from the gradebook at the end.
+    # Results are not kept in memory while grading: a long batch would grow by every result; the
+    # outputs that need them all (grades.csv, report.html) read them back from the gradebook at the end.
     summary = BatchSummary(out / "gradebook.sqlite", assignment.slug)
     by_id = {item.id: item for item in submissions}
     executor = executor or InProcess()
@@ -165,10 +168,12 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     finally:
         executor.close()
     try:
-        batch_ids = {outcome.submission for outcome in summary.outcomes}
-        write_grades_csv(out / "grades.csv", assignment, gradebook.results(assignment.slug, batch_ids))
+        # Read back once for both outputs, less the plot data and printed output neither needs.
+        results = [result.without_plots_and_output()
+                   for result in gradebook.results(assignment.slug, summary.submission_ids())]
+        write_grades_csv(out / "grades.csv", assignment, results)
         if feedback:
-            write_report(out, assignment, gradebook.results(assignment.slug, batch_ids))
+            write_report(out, assignment, results)
     finally:
         gradebook.close()
     return summary

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from autograder.session import CellReport
@@ -46,6 +46,12 @@ class SubmissionResult:
             score, max_score = totals.get(test.function, (0.0, 0.0))
             totals[test.function] = (score + test.score, max_score + test.max_score)
         return totals
+
+    def without_plots_and_output(self) -> SubmissionResult:
+        """This result less its plot data and printed output, which only its own feedback page shows
+        and which make up most of its size: what a batch holds when it needs every result at once."""
+        return replace(self, tests=[replace(test, artifacts=[]) for test in self.tests],
+                       cells=[replace(cell, stdout="") for cell in self.cells])
 
     def summary(self) -> str:
         """The top-level feedback text: score per function, then what went wrong in the notebook."""

@@ -7,7 +7,6 @@ timed out, and how long grading took.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import re
@@ -30,10 +29,13 @@ TIMEOUT = re.compile(r"time budget|timed out", re.IGNORECASE)
 
 
 def write_report(out: Path, assignment: Assignment, results: Iterable[SubmissionResult]) -> Path:
-    """Write ``out/report.html`` for ``results`` (one per submission) and return its path."""
+    """Write ``out/report.html`` for ``results`` (one per submission) and return its path.
+
+    The report reads no plot data and no printed output, so a caller holding a whole batch can pass
+    ``result.without_plots_and_output()`` of each."""
     path = out / "report.html"
     out.mkdir(parents=True, exist_ok=True)
-    ordered = sorted((_without_page_details(r) for r in results), key=lambda r: r.submission)
+    ordered = sorted(results, key=lambda r: r.submission)
     body = "\n".join([
         f"<h1>{escape(assignment.title)}: grading report</h1>",
         _overview(ordered),
@@ -47,14 +49,6 @@ def write_report(out: Path, assignment: Assignment, results: Iterable[Submission
     temporary.write_text(document(f"{assignment.title}: grading report", body), encoding="utf-8")
     os.replace(temporary, path)
     return path
-
-
-def _without_page_details(result: SubmissionResult) -> SubmissionResult:
-    """The result less what only its own feedback page shows (plot data, printed output): the report
-    holds every result of the batch at once, and those make up most of a result's size."""
-    tests = [dataclasses.replace(test, artifacts=[]) for test in result.tests]
-    cells = [dataclasses.replace(cell, stdout="") for cell in result.cells]
-    return dataclasses.replace(result, tests=tests, cells=cells)
 
 
 # ------------------------------------------------------------------------------------ statistics
