@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from autograder.assignment import AssignmentError, assignments_root, available_slugs, load_assignment
-from autograder.batch import BatchError, Outcome, SubmissionFile, discover, grade_batch
-from autograder.executors import local_executor
-from autograder.progress import ProgressReport
-from autograder.results import SubmissionResult
-from autograder.suite import SuiteError
+from autograder.grader.assignment import AssignmentError, assignments_root, available_slugs, load_assignment
+from autograder.grader.batch import BatchError, Outcome, SubmissionFile, discover, grade_batch
+from autograder.grader.executors import local_executor
+from autograder.grader.progress import ProgressReport
+from autograder.grader.results import SubmissionResult
+from autograder.grader.suite import SuiteError
 
 ASSIGNMENTS_DIR = click.option(
     "--assignments-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -98,7 +98,12 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
         executor = local_executor(jobs)
     else:
         # Imported only here: plain local grading does not pay for loading Dask.
-        from autograder.dask_executor import DaskExecutor, DaskGradingError, SchedulerUnreachable, worker_count_note
+        from autograder.grader.dask_executor import (
+            DaskExecutor,
+            DaskGradingError,
+            SchedulerUnreachable,
+            worker_count_note,
+        )
 
         try:
             executor = DaskExecutor(scheduler)
@@ -152,16 +157,16 @@ def check(slug: str, assignments_dir: Path | None, notebook: Path) -> None:
     Example:
       autograder check --assignment gradient-descent gradient-descent.ipynb
     """
-    from autograder.grading import grade_notebook
+    from autograder.grader.grading import grade_notebook
 
     assignment = _assignment(slug, assignments_dir)
     try:
         result = grade_notebook(notebook, notebook.stem, assignment, public=True)
     except SuiteError as error:
         raise GraderFault(str(error)) from None
-    from autograder.feedback.terminal import render_terminal, use_colour
-    from autograder.feedback.view import build_view
-    from autograder.results import VISIBILITIES
+    from autograder.grader.feedback.terminal import render_terminal, use_colour
+    from autograder.grader.feedback.view import build_view
+    from autograder.grader.results import VISIBILITIES
 
     # Public checks are there to be seen: every one is shown in full, whatever its visibility.
     colour = use_colour()
@@ -186,7 +191,7 @@ def validate(assignments_dir: Path | None, slugs: tuple[str, ...]) -> None:
     Example:
       autograder validate gradient-descent
     """
-    from autograder.validate import validate_assignment
+    from autograder.grader.validate import validate_assignment
 
     root = assignments_root(assignments_dir)
     chosen = slugs or tuple(available_slugs(root))
@@ -214,7 +219,7 @@ def doctor() -> None:
     Example:
       autograder doctor
     """
-    from autograder.protections import detect
+    from autograder.grader.protections import detect
 
     found = detect()
     for layer in found.layers():
@@ -237,7 +242,7 @@ def build_notebooks(check_only: bool, assignments_dir: Path | None) -> None:
       autograder build-notebooks           # after editing assignments/<slug>/source/<slug>.ipynb
       autograder build-notebooks --check   # in CI: fail if a student notebook is out of date
     """
-    from autograder.authoring import AuthoringError, stale_student_notebooks, write_student_notebooks
+    from autograder.grader.authoring import AuthoringError, stale_student_notebooks, write_student_notebooks
 
     root = assignments_root(assignments_dir)
     try:
@@ -280,8 +285,8 @@ def export_gradescope(slug: str, output: Path, assignments_dir: Path | None) -> 
     Example:
       autograder export gradescope gradient-descent -o autograder.zip
     """
-    from autograder.exports.gradescope import build_zip
-    from autograder.exports.wheel import WheelError
+    from autograder.grader.exports.gradescope import build_zip
+    from autograder.grader.exports.wheel import WheelError
 
     assignment = _assignment(slug, assignments_dir)
     try:
@@ -318,9 +323,9 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
     Example:
       autograder export canvas --out grading --roster roster.csv --canvas-id 12345 -o canvas.csv
     """
-    from autograder.exports.canvas import assignment_column, match, write_canvas_csv
-    from autograder.exports.roster import RosterError, read_roster
-    from autograder.gradebook import Gradebook
+    from autograder.grader.exports.canvas import assignment_column, match, write_canvas_csv
+    from autograder.grader.exports.roster import RosterError, read_roster
+    from autograder.grader.gradebook import Gradebook
 
     if not (out / "gradebook.sqlite").is_file():
         raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "

@@ -1,6 +1,6 @@
 """The hidden suite with no worker at all: the baseline that the worker's overhead is measured against.
 
-:class:`InProcessSession` stands in for :class:`autograder.session.WorkerSession`: it runs the notebook's
+:class:`InProcessSession` stands in for :class:`autograder.grader.session.WorkerSession`: it runs the notebook's
 code cells with ``exec`` in this process and calls its functions directly, so the same pytest suite,
 fixtures and checks run, and only the process boundary (wire encoding, pipes, callbacks into the
 grader, the worker's start) is missing. Only the project's own reference code is run this way.
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.session import CallOutcome, LoadReport, MissingFunction, StudentCodeError
+from autograder.grader.session import CallOutcome, LoadReport, MissingFunction, StudentCodeError
 
 _ABSENT = object()
 

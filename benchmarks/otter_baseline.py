@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.authoring import otter_assign_command, source_notebook_path
+from autograder.grader.authoring import otter_assign_command, source_notebook_path
 from benchmarks.notebooks import ASSIGNMENTS
 
 

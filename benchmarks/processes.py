@@ -71,8 +71,8 @@ class TreeMemory:
 class TreeSampler(threading.Thread):
     """Samples the RSS of ``pid`` and the peak RSS of its descendants every ``interval`` seconds.
 
-    Kinds, from the command lines: a sandboxed worker runs ``-m autograder.worker``, or is a child of a
-    zygote (``-m autograder.zygote``, whose forked children keep its command line); bubblewrap's own
+    Kinds, from the command lines: a sandboxed worker runs ``-m autograder.worker.server``, or is a child of a
+    zygote (``-m autograder.worker.zygote``, whose forked children keep its command line); bubblewrap's own
     processes, which only wait, are left out, and so are multiprocessing's helpers; every other
     descendant is a grading process (the pool's processes).
     """
@@ -108,12 +108,12 @@ class TreeSampler(threading.Thread):
             pid, below_zygote, pool_parent = pending.pop()
             command = _command_line(pid)
             bwrap = bool(command) and os.path.basename(command[0]) == "bwrap"
-            zygote = not bwrap and "autograder.zygote" in command  # bubblewrap's command line names it too
+            zygote = not bwrap and "autograder.worker.zygote" in command  # bubblewrap's command line names it too
             helper = any(name in part for part in command for name in _HELPERS)
             pending += [(child, below_zygote or zygote, helper) for child in children.get(pid, [])]
             if not command or bwrap or helper:
                 continue
-            if not (zygote or below_zygote or "autograder.worker" in command or pool_parent):
+            if not (zygote or below_zygote or "autograder.worker.server" in command or pool_parent):
                 continue  # a grading process's fork on its way to becoming bubblewrap
             try:
                 peak = _status_kib(pid).get("VmHWM", 0)
@@ -121,7 +121,7 @@ class TreeSampler(threading.Thread):
                 continue
             if not peak:
                 continue  # exited, not yet reaped
-            if "autograder.worker" in command or (zygote and below_zygote):  # a worker forked by a zygote
+            if "autograder.worker.server" in command or (zygote and below_zygote):  # a worker forked by a zygote
                 kind = self.memory.sandbox_workers
             elif zygote:
                 kind = self.memory.zygotes

@@ -147,9 +147,9 @@ def fixed_cost(work: Path, sizes: Sizes) -> dict:
 
 def suite_overhead(sizes: Sizes) -> dict:
     """Each hidden suite against its reference pasted into a notebook: through a worker, and in this process."""
-    from autograder.assignment import load_assignment
-    from autograder.session import WorkerSession
-    from autograder.suite import run_suite
+    from autograder.grader.assignment import load_assignment
+    from autograder.grader.session import WorkerSession
+    from autograder.grader.suite import run_suite
     from benchmarks.inprocess import InProcessSession
 
     log(f"3. hidden suites through the worker vs in-process, {sizes.suite_rounds} round(s) each")
@@ -228,7 +228,7 @@ def memory(work: Path, sizes: Sizes) -> dict:
 def machine() -> list[str]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
-    from autograder.protections import detect
+    from autograder.grader.protections import detect
 
     try:
         otter_version = importlib.metadata.version("otter-grader")

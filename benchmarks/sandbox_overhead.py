@@ -31,10 +31,11 @@ def measure(rounds: int) -> dict[str, float]:
     """Runs inside one profile's process."""
     import nbformat
 
-    from autograder import protections, wire
-    from autograder.assignment import load_assignment
-    from autograder.grading import grade_notebook
-    from autograder.sandbox import Budgets, WorkerProcess
+    from autograder.grader import protections
+    from autograder.grader.assignment import load_assignment
+    from autograder.grader.grading import grade_notebook
+    from autograder.grader.sandbox import Budgets, WorkerProcess
+    from autograder.worker import wire
 
     folder = Path(tempfile.mkdtemp())
     trivial = folder / "trivial.ipynb"

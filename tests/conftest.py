@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.assignment import Assignment, load_assignment
+from autograder.grader.assignment import Assignment, load_assignment
 
 TEST_ASSIGNMENTS = Path(__file__).parent / "assignments"
 

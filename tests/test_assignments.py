@@ -7,15 +7,15 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from autograder.assignment import (
+from autograder.grader.assignment import (
     AssignmentError,
     assignments_root,
     available_slugs,
     load_assignment,
     names_like_graded_functions,
 )
-from autograder.grading import grade_notebook
-from autograder.validate import expectations, validate_assignment
+from autograder.grader.grading import grade_notebook
+from autograder.grader.validate import expectations, validate_assignment
 from click_cli import main
 from tests.conftest import TEST_ASSIGNMENTS
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import protections, sandbox
-from autograder.batch import discover, grade_batch
-from autograder.results import SubmissionResult
+from autograder.grader import protections, sandbox
+from autograder.grader.batch import discover, grade_batch
+from autograder.grader.results import SubmissionResult
 from tests.conftest import TOY_CORRECT
 
 CANARY = "CANARY-7f3a9c-secret-of-the-grader"
@@ -373,7 +373,7 @@ def alone(tmp_path_factory) -> dict[str, tuple[float, bool]]:
     """The correct toy notebook graded alone: test name -> (score, passed)."""
     import nbformat
 
-    from autograder.assignment import load_assignment
+    from autograder.grader.assignment import load_assignment
     from tests.conftest import TEST_ASSIGNMENTS
 
     folder = tmp_path_factory.mktemp("alone")

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import discover, grade_batch
-from autograder.gradebook import Gradebook
+from autograder.grader.batch import discover, grade_batch
+from autograder.grader.gradebook import Gradebook
 from tests.conftest import TOY_CORRECT
 
 BUGGY_DOUBLE = ["import numpy as np", "def double(x):\n    return 3 * np.asarray(x, dtype=float)",
@@ -207,7 +207,7 @@ def test_a_local_pool_keeps_no_result_it_has_handed_on(tmp_path, toy, write_note
     import gc
     import weakref
 
-    from autograder.executors import GradingTask, LocalPool
+    from autograder.grader.executors import GradingTask, LocalPool
 
     paths = [write_notebook(TOY_CORRECT, f"s{index}.ipynb", tmp_path / "subs") for index in range(12)]
     tasks = [GradingTask(path.stem, str(path), toy.slug, str(toy.folder.parent), "digest", None, None)

@@ -7,10 +7,10 @@ import json
 import nbformat
 import pytest
 
-from autograder.assignment import load_assignment
-from autograder.batch import content_hash
-from autograder.notebook import read_code_cells
-from autograder.suite import run_suite
+from autograder.grader.assignment import load_assignment
+from autograder.grader.batch import content_hash
+from autograder.grader.notebook import read_code_cells
+from autograder.grader.suite import run_suite
 from benchmarks import notebooks
 from benchmarks.inprocess import InProcessSession
 from tests.conftest import TEST_ASSIGNMENTS

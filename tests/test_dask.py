@@ -14,13 +14,13 @@ from click.testing import CliRunner
 
 distributed = pytest.importorskip("distributed", reason="distributed (Dask) is not installed: pip install distributed")
 
-from autograder import dask_executor  # noqa: E402 - only once Dask is known to be there
-from autograder.assignment import Assignment, load_assignment  # noqa: E402
-from autograder.batch import SubmissionFile, discover, grade_batch  # noqa: E402
-from autograder.dask_executor import DaskExecutor, RemoteTask, SuiteMismatch, grade_remote, remote_task  # noqa: E402
-from autograder.executors import GradingTask  # noqa: E402
-from autograder.gradebook import Gradebook  # noqa: E402
-from autograder.results import SubmissionResult  # noqa: E402
+from autograder.grader import dask_executor  # noqa: E402 - only once Dask is known to be there
+from autograder.grader.assignment import Assignment, load_assignment  # noqa: E402
+from autograder.grader.batch import SubmissionFile, discover, grade_batch  # noqa: E402
+from autograder.grader.dask_executor import DaskExecutor, RemoteTask, SuiteMismatch, grade_remote, remote_task  # noqa: E402
+from autograder.grader.executors import GradingTask  # noqa: E402
+from autograder.grader.gradebook import Gradebook  # noqa: E402
+from autograder.grader.results import SubmissionResult  # noqa: E402
 from click_cli import main  # noqa: E402
 
 SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder import results
-from autograder.gradebook import Gradebook, now
+from autograder.grader import results
+from autograder.grader.gradebook import Gradebook, now
 from click_cli import main
 from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
 from tests.test_batch import BUGGY_DOUBLE

@@ -109,7 +109,7 @@ def test_the_wheel_installs_offline_and_carries_the_grader(exported, tmp_path):
     assert installed.returncode == 0, installed.stderr
     assert (target / "assignments" / "gradient-descent" / "hidden_tests.py").is_file()
     assert (target / "bin" / "autograder").is_file(), "the console script must come with the wheel"
-    imported = subprocess.run([sys.executable, "-c", "import autograder.grading, autograder.exports.gradescope_run, "
+    imported = subprocess.run([sys.executable, "-c", "import autograder.grader.grading, autograder.grader.exports.gradescope_run, "
                                "click_cli, reference; print(autograder.__file__)"],
                               env={**os.environ, "PYTHONPATH": str(target)}, cwd=tmp_path, capture_output=True,
                               text=True)

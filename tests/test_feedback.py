@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from autograder import artifacts, checks
-from autograder.assignment import Assignment, load_assignment
-from autograder.feedback import feedback_path, write_feedback
-from autograder.feedback.view import build_view
-from autograder.fixtures import Feedback
-from autograder.grading import grade_notebook
-from autograder.results import SubmissionResult
-from autograder.results import TestResult as Check  # pytest would collect a Test* name
-from autograder.session import CellReport
+from autograder import checks
+from autograder.grader import artifacts
+from autograder.grader.assignment import Assignment, load_assignment
+from autograder.grader.feedback import feedback_path, write_feedback
+from autograder.grader.feedback.view import build_view
+from autograder.grader.fixtures import Feedback
+from autograder.grader.grading import grade_notebook
+from autograder.grader.results import SubmissionResult
+from autograder.grader.results import TestResult as Check  # pytest would collect a Test* name
+from autograder.grader.session import CellReport
 from click_cli import main
 from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
 from tests.test_results_schema import assert_gradescope_results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from autograder.progress import ProgressReport
+from autograder.grader.progress import ProgressReport
 
 
 class FakeTerminal(io.StringIO):

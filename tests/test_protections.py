@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from autograder import protections, sandbox
-from autograder.uids import UidLease
-from autograder.worker_view import outermost, split_around, worker_view
+from autograder.grader import protections, sandbox
+from autograder.grader.uids import UidLease
+from autograder.grader.worker_view import outermost, split_around, worker_view
 from click_cli import main
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder.assignment import load_assignment
-from autograder.batch import discover, grade_batch
-from autograder.feedback import feedback_path, write_feedback
-from autograder.feedback.report import failed_checks, histogram, percentile, timed_out, write_report
-from autograder.results import SubmissionResult
-from autograder.results import TestResult as Check  # pytest would collect a Test* name
-from autograder.session import CellReport
+from autograder.grader.assignment import load_assignment
+from autograder.grader.batch import discover, grade_batch
+from autograder.grader.feedback import feedback_path, write_feedback
+from autograder.grader.feedback.report import failed_checks, histogram, percentile, timed_out, write_report
+from autograder.grader.results import SubmissionResult
+from autograder.grader.results import TestResult as Check  # pytest would collect a Test* name
+from autograder.grader.session import CellReport
 from click_cli import main
 from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
 from tests.test_batch import BUGGY_DOUBLE

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.feedback import feedback_path
+from autograder.grader.feedback import feedback_path
 from tests.test_report import grade_gradient_descent_batch
 
 CHROMIUM = "/usr/bin/chromium"

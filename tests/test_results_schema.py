@@ -16,8 +16,8 @@ import jsonschema
 import nbformat
 import pytest
 
-from autograder.assignment import load_assignment
-from autograder.batch import discover, grade_batch
+from autograder.grader.assignment import load_assignment
+from autograder.grader.batch import discover, grade_batch
 from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
 
 SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.fixtures import ProblemSet, Submission
-from autograder.sandbox import Budgets
-from autograder.session import (
+from autograder.grader.fixtures import ProblemSet, Submission
+from autograder.grader.sandbox import Budgets
+from autograder.grader.session import (
     MissingFunction,
     StudentCodeError,
     StudentTimeout,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from autograder.authoring import (
+from autograder.grader.authoring import (
     generate_student_notebooks,
     normalise_notebook,
     slugs_with_sources,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.exports.wheel import build_wheel
+from autograder.grader.exports.wheel import build_wheel
 
 REPOSITORY = Path(__file__).parent.parent
 WORKFLOW = REPOSITORY / "templates" / "github-classroom" / ".github" / "workflows" / "autograder.yml"

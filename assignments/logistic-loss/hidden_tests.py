@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.session import SubmissionFault
+from autograder.grader.session import SubmissionFault
 from reference import logistic_loss as reference
 
 EPS = np.finfo(float).eps

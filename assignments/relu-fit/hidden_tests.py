@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.session import SubmissionFault
+from autograder.grader.session import SubmissionFault
 from reference import relu_fit as reference
 
 # Every |m x_k + b| in a gradient check is at least this: central differences (steps of about

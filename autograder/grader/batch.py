@@ -1,0 +1,199 @@
+"""Grading a batch: find submissions, grade each (or reuse its stored result), write the outputs.
+
+Layout of ``--out DIR``: ``gradebook.sqlite`` (the record), ``results/<id>.json`` (Gradescope schema)
+and ``grades.csv`` (``submission,score,max_score,<function>...``), both derived from the gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from autograder.grader.assignment import Assignment
+from autograder.grader.executors import Executor, GradingTask, InProcess
+from autograder.grader.feedback import feedback_path, write_feedback
+from autograder.grader.feedback.report import write_report
+from autograder.grader.gradebook import Gradebook
+from autograder.grader.results import SubmissionResult
+
+
+class BatchError(Exception):
+    """The batch cannot start (for example a path that does not exist); the message says why."""
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    id: str
+    path: Path
+    problem: str | None = None  # set when the file must not be graded (the message says why)
+    note: str | None = None  # something the instructor should know (graded all the same)
+
+
+def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
+    """Notebooks given directly (id: file stem) or found under folders (id: relative path, no suffix)."""
+    found: list[SubmissionFile] = []
+    for path in paths:
+        if path.is_dir():
+            root = path.resolve()
+            for notebook in sorted(path.rglob("*.ipynb")):
+                if ".ipynb_checkpoints" in notebook.parts:
+                    continue
+                relative = notebook.relative_to(path).with_suffix("").as_posix()
+                found.append(SubmissionFile(relative, notebook, _link_problem(notebook, root)))
+        elif path.exists():
+            found.append(SubmissionFile(path.stem, path))
+        else:
+            raise BatchError(f"{path} does not exist; give notebooks or folders of notebooks.")
+    return _unique_ids(found)
+
+
+def _link_problem(notebook: Path, root: Path) -> str | None:
+    if notebook.is_symlink() and not notebook.resolve().is_relative_to(root):
+        return "The submission is a symbolic link to a file outside the submissions folder; submit the notebook itself."
+    return None
+
+
+def _unique_ids(found: list[SubmissionFile]) -> list[SubmissionFile]:
+    seen: dict[str, int] = {}
+    unique = []
+    for item in found:
+        count = seen.get(item.id, 0) + 1
+        seen[item.id] = count
+        if count > 1:  # two paths map to one id: grade both, under distinct ids, and say so
+            note = (f"{item.path} has the same id {item.id!r} as an earlier submission (given twice, or "
+                    f"under two folders); it is graded as {item.id}~{count}.")
+            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem, note)
+        unique.append(item)
+    return unique
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        digest.update(f"unreadable: {error}".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch remembers of one result: enough for the closing line, small enough for 3,000 of them."""
+    submission: str
+    score: float
+    max_score: float
+    could_not_run: bool
+
+
+@dataclass
+class BatchSummary:
+    gradebook: Path
+    assignment: str
+    graded: int = 0
+    reused: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)  # in the order they were reported
+    interrupted: bool = False  # Ctrl-C: everything graded so far is stored; re-run to finish
+
+    def submission_ids(self) -> set[str]:
+        return {outcome.submission for outcome in self.outcomes}
+
+    def results(self) -> list[SubmissionResult]:
+        """The full results of this batch's submissions, read back from the gradebook (by submission id)."""
+        gradebook = Gradebook(self.gradebook)
+        try:
+            return list(gradebook.results(self.assignment, self.submission_ids()))
+        finally:
+            gradebook.close()
+
+
+Progress = Callable[[SubmissionFile, SubmissionResult, bool], None]
+
+
+def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: Path, *,
+                regrade: bool = False, progress: Progress | None = None,
+                executor: Executor | None = None, feedback: bool = False) -> BatchSummary:
+    """Grade what is new or changed, reuse the rest; each result is stored before it is reported.
+
+    ``executor`` decides where grading runs (default: in this process). With ``feedback``, every
+    result gets its pages under ``feedback/`` (drawn by the grading process when it is local) and the
+    batch ends with ``report.html``. On Ctrl-C the batch stops taking submissions, keeps every
+    stored result and still writes ``grades.csv`` and the report of what is stored.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    # Results are not kept in memory while grading: a long batch would grow by every result; the
+    # outputs that need them all (grades.csv, report.html) read them back from the gradebook at the end.
+    summary = BatchSummary(out / "gradebook.sqlite", assignment.slug)
+    by_id = {item.id: item for item in submissions}
+    executor = executor or InProcess()
+
+    def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
+        _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
+        if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
+            write_feedback(out, result, assignment, notebook=item.path)
+        summary.outcomes.append(Outcome(result.submission, result.score, result.max_score,
+                                        result.problem is not None))
+        if progress is not None:
+            progress(item, result, reused)
+
+    try:
+        tasks = []
+        for item in submissions:
+            digest = content_hash(item.path)
+            stored = gradebook.get(assignment.slug, item.id)
+            if (not regrade and stored is not None and stored.content_hash == digest
+                    and stored.suite_version == assignment.suite_version):
+                summary.reused += 1
+                report(item, stored.result, True)
+            else:
+                feedback_path(out, item.id, ".html").unlink(missing_ok=True)  # stale until the new result's is drawn
+                tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.folder.parent),
+                                         digest, item.problem, str(out) if feedback else None))
+        for task, result in executor.results(tasks):
+            started = datetime.fromtimestamp(time.time() - result.execution_time, UTC)
+            gradebook.store(result, task.digest, assignment.suite_version, started.isoformat(timespec="seconds"))
+            summary.graded += 1
+            report(by_id[task.submission], result, False)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        executor.close()
+    try:
+        # Read back once for both outputs, less the plot data and printed output neither needs.
+        results = [result.without_plots_and_output()
+                   for result in gradebook.results(assignment.slug, summary.submission_ids())]
+        write_grades_csv(out / "grades.csv", assignment, results)
+        if feedback:
+            write_report(out, assignment, results)
+    finally:
+        gradebook.close()
+    return summary
+
+
+def write_grades_csv(path: Path, assignment: Assignment, results: Iterable[SubmissionResult]) -> None:
+    """One row per result, in the order given (the gradebook yields them by submission id)."""
+    temporary = path.with_suffix(".csv.tmp")
+    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", "score", "max_score", *assignment.functions])
+        for result in results:
+            per_function = result.function_scores()
+            writer.writerow([result.submission, f"{result.score:g}", f"{result.max_score:g}",
+                             *(f"{per_function.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions)])
+    os.replace(temporary, path)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(temporary, path)

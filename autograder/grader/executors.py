@@ -1,0 +1,136 @@
+"""Where submissions are graded: in this process, in a pool of local grading processes, or elsewhere.
+
+A :class:`GradingTask` is plain, picklable data naming one submission; :func:`run_task` grades it
+in whatever trusted grading process runs it (each grading process starts its own sandboxed workers
+for student code). Executors hand results back as they finish, in any order; the batch stores each
+one before it reports it. Pickle only ever travels between grading processes, never from a worker.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from autograder.grader import sandbox
+from autograder.grader.assignment import load_assignment
+from autograder.grader.feedback import write_feedback
+from autograder.grader.grading import grade_notebook
+from autograder.grader.results import SubmissionResult
+from autograder.worker import confine
+
+
+@dataclass(frozen=True)
+class GradingTask:
+    submission: str
+    path: str
+    slug: str
+    assignments_dir: str | None
+    digest: str  # content hash of the file when the batch found it
+    problem: str | None = None  # set when the file must not be read (the message says why)
+    feedback_out: str | None = None  # write feedback pages under this --out folder (local processes only)
+
+
+def run_task(task: GradingTask) -> SubmissionResult:
+    """Grade one submission; runs in a grading process (this one, a pool process, a Dask worker).
+
+    Feedback pages are drawn here too when asked: rendering plots costs as much as grading, so it
+    belongs in the parallel grading processes, not in the batch process that stores results.
+    """
+    assignment = load_assignment(task.slug, Path(task.assignments_dir) if task.assignments_dir else None)
+    result = grade_notebook(Path(task.path), task.submission, assignment, problem=task.problem)
+    if task.feedback_out is not None:
+        write_feedback(Path(task.feedback_out), result, assignment, notebook=Path(task.path))
+    return result
+
+
+class Executor(Protocol):
+    def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
+        """Grade ``tasks``; yield each with its result as soon as it is done."""
+
+    def close(self) -> None:
+        """Stop: drop tasks not started, end grading processes (a worker never outlives its grader)."""
+
+
+class InProcess:
+    """Grades one submission at a time in this process (``--jobs 1``, tests, ``autograder check``)."""
+
+    def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
+        for task in tasks:
+            yield task, run_task(task)
+
+    def close(self) -> None:
+        pass
+
+
+_batch_process = 0
+
+
+def _start_grading_process(batch_process: int) -> None:
+    global _batch_process
+    _batch_process = batch_process
+    # Ctrl-C goes to the whole terminal process group; the batch decides how to stop, not each process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the batch process dies (even by SIGKILL), this process and with it its workers die too.
+    confine.set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != _batch_process:  # it died before the line above took effect
+        os._exit(1)
+    sandbox.zygote()  # ready before the first submission arrives
+
+
+class LocalPool:
+    """``jobs`` grading processes on this machine, each grading one submission at a time."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        # spawn: pool processes start clean (no copy of this process's threads or open gradebook) and
+        # are children of this process, so they can die with it (a fork server would outlive it).
+        context = multiprocessing.get_context("spawn")
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_grading_process, initargs=(os.getpid(),))
+
+    def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
+        # A window of tasks in flight, each future dropped once its result is handed on: a future keeps
+        # its result, so submitting a whole batch at once kept every result of it in this process.
+        queue = iter(tasks)
+        pending: dict[concurrent.futures.Future, GradingTask] = {}
+
+        def fill() -> None:
+            while len(pending) < 2 * self.jobs and (task := next(queue, None)) is not None:
+                pending[self._pool.submit(run_task, task)] = task
+
+        fill()
+        while pending:
+            done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                result = future.result()
+                fill()
+                yield task, result
+
+    def close(self) -> None:
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Idle processes exit at once (and close their spare workers); one still grading after an
+        # interruption is killed, and its submission is graded again on the next run.
+        deadline = time.monotonic() + 2
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) or 1
+
+
+def local_executor(jobs: int | None) -> Executor:
+    jobs = default_jobs() if jobs is None else jobs
+    return InProcess() if jobs <= 1 else LocalPool(jobs)

@@ -1,0 +1,72 @@
+"""A submission's feedback as Markdown; plots are PNG files next to it (``<id>.files/plot-N.png``)."""
+
+from __future__ import annotations
+
+from autograder.grader.feedback.summaries import describe, table
+from autograder.grader.feedback.view import CheckView, FeedbackView, score_text
+
+Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
+
+
+def _fence(text: str) -> str:
+    """A code block whose fence is longer than any backtick run inside (student output may hold some)."""
+    longest, run = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text.rstrip()}\n{fence}"
+
+
+def _cell_text(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(view: FeedbackView, links: Links) -> str:
+    lines = [f"# {view.title}", "", f"Feedback for **{view.submission}**", "",
+             f"**Score: {score_text(view.score, view.max_score)}**", ""]
+    if view.problem:
+        lines += ["> **Your notebook could not be run.** " + view.problem.replace("\n", " "), ""]
+    lines += ["## Score per function", "", "| function | score | checks passed |", "|---|---:|---:|"]
+    lines += [f"| {f.name} | {score_text(f.score, f.max_score)} | "
+              f"{sum(c.passed for c in f.checks)} of {len(f.checks)} |" for f in view.functions]
+    for function in view.functions:
+        lines += ["", f"## {function.name} ({score_text(function.score, function.max_score)})", ""]
+        for check in function.checks:
+            lines += check_lines(check, links)
+    lines += ["", "## Your notebook", ""]
+    if not view.cells:
+        lines.append("Every cell ran without errors and printed nothing.")
+    for cell in view.cells:
+        lines += [f"### Cell {cell.index}", ""]
+        if cell.error:
+            lines += ["This cell raised an error (the cells after it still ran):", "", _fence(cell.error), ""]
+        lines += [f"- {note}." for note in cell.notes] + ([""] if cell.notes else [])
+        if cell.stdout:
+            cut = f" (the last {cell.cut:,} characters are not shown)" if cell.cut else ""
+            lines += [f"Printed output{cut}:", "", _fence(cell.stdout), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def check_lines(check: CheckView, links: Links) -> list[str]:
+    """One check as Markdown list lines (message and plots indented under it)."""
+    if check.hidden:
+        return [f"- hidden test: {score_text(check.score, check.max_score)}"]
+    mark = "passed" if check.passed else "**failed**"
+    lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {check.title}"]
+    if check.message:
+        lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
+    for artifact in check.artifacts:
+        title = str(artifact.get("title", "plot"))
+        link = links.get(id(artifact))
+        lines += ["", f"  ![{title}]({link})" if link else f"  *{title}*", ""]
+        grid = table(artifact)
+        if grid is not None:
+            header, rows = grid
+            lines += ["  | " + " | ".join(map(_cell_text, header)) + " |",
+                      "  |" + "---|" + "---:|" * (len(header) - 1)]
+            lines += ["  | " + " | ".join(map(_cell_text, row)) + " |" for row in rows]
+        else:
+            lines += [f"  - {line}" for line in describe(artifact)]
+        lines.append("")
+    return lines

@@ -1,0 +1,59 @@
+"""The feedback on a terminal, for ``autograder check``: the same findings as the pages, in words.
+
+Styles come from ``click.style``; ``click.echo`` drops them when the output is not a terminal, and
+:func:`use_colour` turns them off when ``NO_COLOR`` is set (https://no-color.org).
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from autograder.grader.feedback.summaries import describe
+from autograder.grader.feedback.view import CheckView, FeedbackView, score_text
+
+INDENT = "      "
+
+
+def use_colour() -> bool | None:
+    """For ``click.echo(color=...)``: False when NO_COLOR is set, else None (colour only on a terminal)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def _indent(text: str, prefix: str = INDENT) -> str:
+    return "\n".join(prefix + line for line in text.rstrip().splitlines())
+
+
+def render_terminal(view: FeedbackView) -> str:
+    lines: list[str] = []
+    for check in view.checks:
+        lines += _check(check)
+    lines += ["", click.style(f"Score: {score_text(view.score, view.max_score)}", bold=True)]
+    lines += [f"  {f.name}: {score_text(f.score, f.max_score)}" for f in view.functions]
+    if view.problem:
+        lines += ["", click.style("Your notebook could not be run. ", fg="red", bold=True) + view.problem]
+    for cell in view.cells:
+        lines.append("")
+        if cell.error:
+            lines += [click.style(f"Cell {cell.index} raised an error", fg="red", bold=True)
+                      + " (the cells after it still ran):", _indent(cell.error)]
+        lines += [f"Cell {cell.index}: {note}." for note in cell.notes]
+        if cell.stdout:
+            cut = f" (the last {cell.cut:,} characters are not shown)" if cell.cut else ""
+            lines += [click.style(f"Cell {cell.index} printed{cut}:", bold=True), _indent(cell.stdout)]
+    return "\n".join(lines)
+
+
+def _check(check: CheckView) -> list[str]:
+    score = click.style(f"({score_text(check.score, check.max_score)})", dim=True)
+    if check.hidden:
+        return [f"{click.style('----', dim=True)}  {check.function}: hidden test {score}"]
+    mark = click.style("PASS", fg="green", bold=True) if check.passed else click.style("FAIL", fg="red", bold=True)
+    lines = [f"{mark}  {check.function}: {check.title} {score}"]
+    if check.message:
+        lines.append(_indent(check.message))
+    for artifact in check.artifacts:
+        lines.append(INDENT + click.style(f"plot: {artifact.get('title', '')}", fg="cyan"))
+        lines += [INDENT + "  " + line for line in describe(artifact)]
+    return lines

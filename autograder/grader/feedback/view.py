@@ -1,0 +1,111 @@
+"""What a student's feedback shows, decided once for every format (HTML, Markdown, terminal).
+
+Visibility follows Gradescope's values. Tests whose visibility is among those chosen are shown in
+full (name, result, message, plots); every other test appears only as "hidden test" with the
+function it grades and its score, because its points are part of the grade the student sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.grader.artifacts import is_artifact
+from autograder.grader.results import VISIBILITIES, SubmissionResult
+
+# Feedback is usually released with the grades, after the due date: everything but "hidden".
+DEFAULT_VISIBILITIES: frozenset[str] = frozenset({"visible", "after_due_date", "after_published"})
+STDOUT_PER_CELL = 2_000
+STDOUT_TOTAL = 8_000
+
+
+@dataclass
+class CheckView:
+    function: str
+    title: str  # the check's description, or "hidden test"
+    score: float
+    max_score: float
+    passed: bool
+    message: str = ""  # what differed; empty when passed or hidden
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    hidden: bool = False
+
+
+@dataclass
+class FunctionView:
+    name: str
+    score: float
+    max_score: float
+    checks: list[CheckView]
+
+
+@dataclass
+class CellView:
+    index: int
+    error: str | None
+    notes: list[str]
+    stdout: str
+    cut: int = 0  # characters of printed output left out
+
+
+@dataclass
+class FeedbackView:
+    submission: str
+    title: str
+    score: float
+    max_score: float
+    problem: str | None
+    functions: list[FunctionView]
+    cells: list[CellView]
+
+    @property
+    def checks(self) -> list[CheckView]:
+        return [check for function in self.functions for check in function.checks]
+
+
+def chosen_visibilities(visibilities: Collection[str] | None) -> frozenset[str]:
+    chosen = DEFAULT_VISIBILITIES if visibilities is None else frozenset(visibilities)
+    unknown = sorted(chosen - set(VISIBILITIES))
+    if unknown:
+        raise ValueError(f"Unknown visibility {', '.join(unknown)}; choose from {', '.join(VISIBILITIES)}.")
+    return chosen
+
+
+def build_view(result: SubmissionResult, title: str, functions: Collection[str] = (),
+               visibilities: Collection[str] | None = None) -> FeedbackView:
+    """The feedback of ``result``; ``functions`` orders the graded functions (the assignment's order)."""
+    shown = chosen_visibilities(visibilities)
+    order = [*functions, *(t.function for t in result.tests if t.function not in functions)]
+    by_function: dict[str, list[CheckView]] = {name: [] for name in dict.fromkeys(order)}
+    for test in result.tests:
+        description = test.name.split(": ", 1)[1] if test.name.startswith(f"{test.function}: ") else test.name
+        if test.visibility in shown:
+            # Plots only where a check failed: that is where they explain something, and drawing
+            # them costs about 0.1 s each, more than grading, on every passed check of a class.
+            check = CheckView(test.function, description, test.score, test.max_score, test.passed,
+                              "" if test.passed else test.output,
+                              [] if test.passed else [a for a in test.artifacts if is_artifact(a)])
+        else:
+            check = CheckView(test.function, "hidden test", test.score, test.max_score, test.passed, hidden=True)
+        by_function[test.function].append(check)
+    views = [FunctionView(name, sum(c.score for c in checks), sum(c.max_score for c in checks), checks)
+             for name, checks in by_function.items()]
+    return FeedbackView(result.submission, title, result.score, result.max_score, result.problem, views,
+                        _cells(result))
+
+
+def _cells(result: SubmissionResult) -> list[CellView]:
+    """Cells worth showing (an error, a note or printed output), printed output capped."""
+    views, budget = [], STDOUT_TOTAL
+    for cell in result.cells:
+        if not (cell.error or cell.notes or cell.stdout.strip()):
+            continue
+        keep = max(0, min(STDOUT_PER_CELL, budget, len(cell.stdout)))
+        budget -= keep
+        views.append(CellView(cell.index, cell.error, list(cell.notes), cell.stdout[:keep], len(cell.stdout) - keep))
+    return views
+
+
+def score_text(score: float, max_score: float) -> str:
+    return f"{score:g} / {max_score:g}"

@@ -1,0 +1,99 @@
+"""A graded submission, and its form in Gradescope's ``results.json`` schema."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from autograder.grader.session import CellReport
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+@dataclass
+class TestResult:
+    name: str
+    function: str
+    score: float
+    max_score: float
+    passed: bool
+    output: str
+    visibility: str = "visible"
+    # Plot data the test recorded (see autograder.grader.artifacts); results.json carries it as the test's extra_data.
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    assignment: str
+    tests: list[TestResult] = field(default_factory=list)
+    cells: list[CellReport] = field(default_factory=list)
+    problem: str | None = None  # why the notebook could not be run at all, for the student
+    execution_time: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(test.score for test in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(test.max_score for test in self.tests), 6)
+
+    def function_scores(self) -> dict[str, tuple[float, float]]:
+        totals: dict[str, tuple[float, float]] = {}
+        for test in self.tests:
+            score, max_score = totals.get(test.function, (0.0, 0.0))
+            totals[test.function] = (score + test.score, max_score + test.max_score)
+        return totals
+
+    def without_plots_and_output(self) -> SubmissionResult:
+        """This result less its plot data and printed output, which only its own feedback page shows
+        and which make up most of its size: what a batch holds when it needs every result at once."""
+        return replace(self, tests=[replace(test, artifacts=[]) for test in self.tests],
+                       cells=[replace(cell, stdout="") for cell in self.cells])
+
+    def summary(self) -> str:
+        """The top-level feedback text: score per function, then what went wrong in the notebook."""
+        lines = [f"Score: {self.score:g} / {self.max_score:g}"]
+        lines += [f"  {name}: {score:g} / {max_score:g}" for name, (score, max_score) in self.function_scores().items()]
+        if self.problem:
+            lines += ["", self.problem]
+        for cell in self.cells:
+            if cell.error:
+                lines += ["", f"Cell {cell.index} failed (the cells after it still ran):", cell.error.rstrip()]
+            lines += [f"Cell {cell.index}: {note}." for note in cell.notes]
+        return "\n".join(lines)
+
+    def to_gradescope(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "execution_time": round(self.execution_time, 3),
+            "output": self.summary(),
+            "output_format": "text",
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [
+                {"name": test.name, "number": str(number), "score": test.score, "max_score": test.max_score,
+                 "status": "passed" if test.passed else "failed", "output": test.output,
+                 "output_format": "text", "tags": [test.function], "visibility": test.visibility,
+                 **({"extra_data": {"artifacts": test.artifacts}} if test.artifacts else {})}
+                for number, test in enumerate(self.tests, start=1)
+            ],
+            "extra_data": {
+                "submission": self.submission, "assignment": self.assignment, "problem": self.problem,
+                "functions": {name: {"score": s, "max_score": m} for name, (s, m) in self.function_scores().items()},
+                "cells": [asdict(cell) for cell in self.cells],
+            },
+        }
+
+    @classmethod
+    def from_gradescope(cls, data: dict[str, Any]) -> SubmissionResult:
+        extra = data.get("extra_data", {})
+        tests = [TestResult(name=t["name"], function=t["name"].split(":", 1)[0], score=t["score"],
+                            max_score=t["max_score"], passed=t["status"] == "passed", output=t["output"],
+                            visibility=t["visibility"], artifacts=list(t.get("extra_data", {}).get("artifacts", [])))
+                 for t in data["tests"]]
+        return cls(submission=extra.get("submission", ""), assignment=extra.get("assignment", ""),
+                   tests=tests, cells=[CellReport(**cell) for cell in extra.get("cells", [])],
+                   problem=extra.get("problem"), execution_time=data.get("execution_time", 0.0))

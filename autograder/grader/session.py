@@ -1,0 +1,264 @@
+"""The grader's side of one submission's worker: load the notebook, make calls, serve callbacks.
+
+Every failure of student code becomes a :class:`SubmissionFault` whose message a student can act
+on; the hidden test that made the call fails with it, and the next call gets a fresh worker (up to
+``max_restarts``), so one infinite loop costs one test, not the whole notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.grader.sandbox import Budgets, WorkerProcess, start_worker
+from autograder.worker import wire
+
+
+class SubmissionFault(Exception):
+    """Student code did not produce a value the grader can check. ``str()`` is the student message."""
+
+
+class MissingFunction(SubmissionFault):
+    pass
+
+
+class StudentCodeError(SubmissionFault):
+    def __init__(self, message: str, traceback: str) -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+
+class StudentTimeout(SubmissionFault):
+    pass
+
+
+class WorkerCrashed(SubmissionFault):
+    pass
+
+
+class WorkerUnavailable(SubmissionFault):
+    pass
+
+
+@dataclass
+class CellReport:
+    index: int
+    error: str | None
+    stdout: str
+    notes: list[str]
+
+
+@dataclass
+class LoadReport:
+    cells: list[CellReport] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    problem: str | None = None  # set when the notebook timed out or ended the process
+
+
+@dataclass
+class CallOutcome:
+    name: str
+    value: Any
+    mutated: list[str]
+    stdout: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class WorkerFunction:
+    """A problem function (loss, gradient, init) that the worker rebuilds from the assignment's public
+    ``problems.py`` with the given data, so a 10,000-step run costs no round trips. Calling it in the
+    grader evaluates the grader's own copy of the same function.
+    """
+
+    name: str
+    kwargs: dict[str, Any]
+    local: Callable[..., Any]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.local(*args, **kwargs)
+
+
+class WorkerSession:
+    """One submission's worker, (re)started on demand."""
+
+    def __init__(self, cells: list[tuple[int, str]], problems_source: str | None, budgets: Budgets) -> None:
+        self.cells = cells
+        self.problems_source = problems_source
+        self.budgets = budgets
+        self.load_report: LoadReport | None = None
+        self.last_call: CallOutcome | None = None
+        self.calls_seconds = 0.0
+        self._worker: WorkerProcess | None = None
+        self._channel: wire.Channel | None = None
+        self._skipped_cells: set[int] = set()
+        self._current_cell: int | None = None  # the cell the worker said it is running
+        self._restarts = 0
+        self._unavailable: str | None = None
+
+    @classmethod
+    def unavailable(cls, problem: str, budgets: Budgets) -> WorkerSession:
+        """A session for a file that could not be read: every call fails with ``problem``."""
+        session = cls([], None, budgets)
+        session._unavailable = problem
+        session.load_report = LoadReport(problem=problem)
+        return session
+
+    # -------------------------------------------------------------------------------- lifecycle
+    def start(self) -> LoadReport:
+        """Run the notebook. A cell that hangs or ends the process is skipped on one more attempt."""
+        report = self._load()
+        if report.problem and self._current_cell is not None and self._current_cell not in self._skipped_cells:
+            first_problem, first_cell = report.problem, self._current_cell
+            self._skipped_cells.add(first_cell)
+            report = self._load()
+            report.cells.append(CellReport(first_cell, first_problem + " The grader ran the notebook again "
+                                           "without this cell.", "", []))
+            report.cells.sort(key=lambda cell: cell.index)
+        if report.problem:
+            self._unavailable = report.problem
+        self.load_report = report
+        return report
+
+    def _load(self) -> LoadReport:
+        self._stop_worker()
+        started = time.monotonic()
+        deadline = started + self.budgets.notebook_seconds
+        self._worker = start_worker(self.budgets)
+        self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
+        self._current_cell = None
+        cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]
+        try:
+            self._channel.send(wire.encode("load", {"cells": cells, "problems": self.problems_source}), deadline)
+            while True:
+                op, data = self._channel.receive(deadline)
+                if op == "cell":
+                    self._current_cell = int(data)
+                elif op == "loaded":
+                    return self._load_report(data, time.monotonic() - started)
+                else:
+                    raise wire.ProtocolError(f"unexpected message {op!r} while loading")
+        except wire.ProtocolError as error:
+            subject = f"Cell {self._current_cell}" if self._current_cell is not None else "Starting the notebook"
+            problem = self._describe_failure(error, subject, self.budgets.notebook_seconds)
+            self._stop_worker()
+            return LoadReport(seconds=time.monotonic() - started, problem=problem)
+
+    @staticmethod
+    def _load_report(data: Any, seconds: float) -> LoadReport:
+        cells = [CellReport(int(c["index"]), c["error"], str(c["stdout"]), [str(n) for n in c["notes"]])
+                 for c in data["cells"]]
+        return LoadReport(cells=cells, functions=[str(f) for f in data["functions"]], seconds=seconds)
+
+    def close(self) -> None:
+        if self._worker is not None and self._channel is not None and self._worker.alive():
+            with contextlib.suppress(wire.ProtocolError):
+                self._channel.send(wire.encode("exit", None), time.monotonic() + 1)
+        self._stop_worker()
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+        self._worker = None
+        self._channel = None
+
+    def _describe_failure(self, error: wire.ProtocolError, subject: str, budget: float) -> str:
+        """A sentence for the student: ``subject`` is "Cell 4" or "The call to gradient_descent"."""
+        if isinstance(error, wire.ChannelTimeout):
+            return (f"{subject} did not finish within its time budget of {budget:g} s (an infinite loop, or "
+                    "far more work than the assignment needs).")
+        if isinstance(error, wire.ChannelClosed):
+            assert self._worker is not None
+            return (f"{subject} ended the Python process running the notebook: "
+                    f"{self._worker.exit_description()} (for example os._exit(), or running out of memory).")
+        return (f"{subject} sent data the grader could not read ({error}); do not write to file "
+                "descriptors you did not open.")
+
+    # ------------------------------------------------------------------------------------ calls
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+             overrides: dict[str, Any] | None = None) -> CallOutcome:
+        """Call the student's ``name`` in the worker and return what it gave back, as plain data."""
+        channel = self._ready_channel(name)
+        callbacks: dict[int, Callable[..., Any]] = {}
+        ids = itertools.count(1)
+
+        def encode_object(value: Any) -> tuple[str, Any] | None:
+            if isinstance(value, WorkerFunction):
+                return "$function", [value.name, value.kwargs]
+            if callable(value):
+                callback_id = next(ids)
+                callbacks[callback_id] = value
+                return "$callback", callback_id
+            return None
+
+        frame = wire.encode("call", {"name": name, "args": list(args), "kwargs": kwargs,
+                                     "overrides": overrides or {}}, encode_object=encode_object)
+        started = time.monotonic()
+        deadline = started + self.budgets.call_seconds
+        try:
+            channel.send(frame, deadline)
+            while True:
+                op, data = channel.receive(deadline)
+                if op != "callback":
+                    break
+                self._answer_callback(channel, callbacks, data, deadline)
+        except wire.ProtocolError as error:
+            message = self._describe_failure(error, f"The call to {name}", self.budgets.call_seconds)
+            self._stop_worker()
+            fault = StudentTimeout if isinstance(error, wire.ChannelTimeout) else WorkerCrashed
+            raise fault(message) from None
+        seconds = time.monotonic() - started
+        self.calls_seconds += seconds
+        return self._outcome(name, op, data, seconds)
+
+    def _outcome(self, name: str, op: str, data: Any, seconds: float) -> CallOutcome:
+        if op == "return" and isinstance(data, dict):
+            outcome = CallOutcome(name, data.get("value"), [str(m) for m in data.get("mutated", [])],
+                                  str(data.get("stdout", "")), seconds)
+            self.last_call = outcome
+            return outcome
+        if op == "missing":
+            raise MissingFunction(f"Your notebook does not define a function named {name}; define it at the "
+                                  "top level of a code cell, with exactly that name.")
+        if op == "raise" and isinstance(data, dict):
+            raise StudentCodeError(f"{name} raised {data.get('message')}", str(data.get("traceback", "")))
+        if op == "unsendable" and isinstance(data, dict):
+            raise SubmissionFault(f"{name} returned a value the grader cannot check: {data.get('message')}. "
+                                  "Return numbers, lists, tuples or numpy arrays of numbers.")
+        self._stop_worker()
+        raise WorkerCrashed(f"The process running your notebook answered the call to {name} with an "
+                            f"unexpected message ({op!r}).")
+
+    def _answer_callback(self, channel: wire.Channel, callbacks: dict[int, Callable[..., Any]],
+                         data: Any, deadline: float) -> None:
+        function = callbacks.get(data.get("id")) if isinstance(data, dict) else None
+        if function is None:
+            reply = wire.encode("callback_error", "this function is not available in this call")
+        else:
+            try:
+                result = function(*data.get("args", []), **dict(data.get("kwargs", {})))
+                reply = wire.encode("callback_return", result)
+            except Exception as error:  # the student passed something our function rejects
+                reply = wire.encode("callback_error", f"{type(error).__name__}: {error}")
+        channel.send(reply, deadline)
+
+    def _ready_channel(self, name: str) -> wire.Channel:
+        if self._unavailable:
+            raise WorkerUnavailable(self._unavailable)
+        if self._channel is None:
+            if self._restarts >= self.budgets.max_restarts:
+                raise WorkerUnavailable(f"{name} was not called: earlier calls timed out or ended the process "
+                                        f"{self._restarts + 1} times, so the grader stopped running this notebook.")
+            self._restarts += 1
+            report = self._load()
+            if report.problem:
+                self._unavailable = report.problem
+                raise WorkerUnavailable(report.problem)
+        assert self._channel is not None
+        return self._channel
+

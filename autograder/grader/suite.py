@@ -1,0 +1,186 @@
+"""Running a hidden (or public) pytest suite in the grading process against one worker.
+
+Suites mark every test with ``@pytest.mark.graded("function", points=..., visibility=...)``; the
+first line of the test's docstring names the check. A failing test reports the message of the
+exception that failed it (our checks write "expected ..., got ..."), never the test's source: pytest
+runs with plain asserts, no terminal output and no tracebacks kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autograder.grader.assignment import Assignment
+from autograder.grader.fixtures import Feedback, ProblemSet, Submission
+from autograder.grader.results import VISIBILITIES, TestResult
+from autograder.grader.session import StudentCodeError, SubmissionFault, WorkerSession
+
+
+class SuiteError(Exception):
+    """The suite itself is broken (a grader fault, not the student's); the message says where."""
+
+
+# Built-in pytest plugins a grading run does without. Each costs time on every submission; the
+# unraisable/thread-exception plugins alone ran gc.collect() several times per pytest.main (about
+# 100 ms in a grading process that has numpy and matplotlib loaded). Suites keep fixtures such as
+# monkeypatch, tmp_path, tmpdir, capsys and recwarn, and skip/xfail marks; unittest.TestCase classes
+# are not collected.
+_UNUSED_PLUGINS = [argument for name in ("cacheprovider", "terminal", "stepwise", "unraisableexception",
+                                         "threadexception", "logging", "pastebin", "junitxml", "doctest",
+                                         "setuponly", "setupplan", "debugging", "unittest")
+                   for argument in ("-p", f"no:{name}")]
+
+
+def run_suite(suite: Path, assignment: Assignment, session: WorkerSession) -> list[TestResult]:
+    plugin = _GradingPlugin(assignment, session)
+    arguments = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parent), "--import-mode=importlib",
+                 "--assert=plain", "-s", *_UNUSED_PLUGINS, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    with _no_plugin_autoload(), _fresh_modules_of(suite.parent):
+        exit_code = pytest.main(arguments, plugins=[plugin])
+    if plugin.errors:
+        raise SuiteError(f"The suite {suite} cannot be used: " + "; ".join(plugin.errors))
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
+        raise SuiteError(f"The suite {suite} did not run (pytest exit code {int(exit_code)}).")
+    return plugin.results
+
+
+@contextlib.contextmanager
+def _fresh_modules_of(folder: Path) -> Iterator[None]:
+    """Forget modules imported from ``folder`` before and after a run.
+
+    pytest names a suite module after its file (``hidden_tests``); without this, the second
+    assignment graded in one process would silently reuse the first assignment's suite.
+    """
+
+    # Compare plain strings: resolving every loaded module's path cost more than the tests themselves.
+    prefixes = tuple({str(folder.absolute()) + os.sep, str(folder.resolve()) + os.sep})
+
+    def forget() -> None:
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if isinstance(file, str) and file.startswith(prefixes):
+                del sys.modules[name]
+
+    forget()
+    try:
+        yield
+    finally:
+        forget()
+
+
+@contextlib.contextmanager
+def _no_plugin_autoload() -> Iterator[None]:
+    # Third-party pytest plugins installed on the machine have no business in a grading run.
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+
+
+class _GradingPlugin:
+    def __init__(self, assignment: Assignment, session: WorkerSession) -> None:
+        self.assignment = assignment
+        self.session = session
+        self.problem_set = ProblemSet(assignment.problems_source)
+        self.results: list[TestResult] = []
+        self.errors: list[str] = []
+        self._recorded: set[str] = set()
+        self._feedback: dict[str, Feedback] = {}  # by test id, until the test's result is recorded
+
+    @pytest.fixture
+    def submission(self) -> Submission:
+        return Submission(self.session, self.assignment.functions)
+
+    @pytest.fixture
+    def problems(self) -> ProblemSet:
+        return self.problem_set
+
+    @pytest.fixture
+    def feedback(self, request: pytest.FixtureRequest) -> Feedback:
+        recorder = Feedback()
+        self._feedback[request.node.nodeid] = recorder
+        return recorder
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "graded(function, points=1, visibility='visible'): "
+                                           "the function a test grades, its points and Gradescope visibility")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(f"collecting {report.nodeid or 'the suite'} failed: {report.longreprtext[-2000:]}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            try:
+                _marker_values(item, self.assignment.functions)
+            except ValueError as error:
+                self.errors.append(f"{item.nodeid}: {error}")
+            # pytest would render a failed test's traceback from the suite's source (about 20 ms per
+            # failure, re-parsing the file), and the report drops it anyway: see pytest_runtest_makereport.
+            item.repr_failure = _no_traceback  # type: ignore[method-assign]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        finished = call.when == "call" or (call.when == "setup" and not report.passed)
+        if not finished or item.nodeid in self._recorded:
+            return
+        self._recorded.add(item.nodeid)
+        function, points, visibility = _marker_values(item, self.assignment.functions)
+        passed = report.passed
+        output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None)
+        recorder = self._feedback.pop(item.nodeid, None)
+        self.results.append(TestResult(name=f"{function}: {_describe(item)}", function=function,
+                                       score=points if passed else 0.0, max_score=points, passed=passed,
+                                       output=output, visibility=visibility,
+                                       artifacts=recorder.artifacts if recorder is not None else []))
+        report.longrepr = None  # nothing of the test's source is kept anywhere
+
+
+def _no_traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    return excinfo.exconly()
+
+
+def _marker_values(item: pytest.Item, functions: tuple[str, ...]) -> tuple[str, float, str]:
+    marker = item.get_closest_marker("graded")
+    if marker is None or not marker.args:
+        raise ValueError('every test needs @pytest.mark.graded("function", points=..., visibility=...)')
+    function = marker.args[0]
+    points = float(marker.kwargs.get("points", 1))
+    visibility = marker.kwargs.get("visibility", "visible")
+    if function not in functions:
+        raise ValueError(f"graded({function!r}) names no graded function of the assignment {list(functions)}")
+    if visibility not in VISIBILITIES or points <= 0:
+        raise ValueError(f"visibility must be one of {VISIBILITIES} and points positive")
+    return function, points, visibility
+
+
+def _describe(item: pytest.Item) -> str:
+    doc = (getattr(item, "obj", None).__doc__ or "").strip()  # type: ignore[union-attr]
+    description = doc.splitlines()[0].rstrip(".") if doc else item.name
+    callspec = getattr(item, "callspec", None)
+    return f"{description} [{callspec.id}]" if callspec is not None else description
+
+
+def _failure_message(error: BaseException | None) -> str:
+    if isinstance(error, StudentCodeError):
+        return f"{error}\n{error.traceback}".rstrip()
+    if isinstance(error, SubmissionFault):
+        return str(error)
+    if isinstance(error, AssertionError):
+        return str(error) or "The result did not match what this check expects."
+    if error is None:
+        return "This check did not run."
+    return (f"The grader could not check the result: {type(error).__name__}: {error}"[:3000])

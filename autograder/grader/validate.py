@@ -1,0 +1,92 @@
+"""Proving an assignment's suite against notebooks whose right grade is known.
+
+* ``source/<slug>.ipynb`` (the solution notebook) and ``solutions/correct/*.ipynb``: full marks.
+* ``student/<slug>.ipynb`` (blank answers): zero, without any grader fault.
+* ``solutions/buggy/*.ipynb``: notebook metadata ``{"autograder": {"breaks": ["fn"], "bug": "..."}}``;
+  the notebook must lose points on every function in ``breaks`` and keep all points elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.grader.assignment import Assignment
+from autograder.grader.grading import grade_notebook
+from autograder.grader.results import SubmissionResult
+
+
+@dataclass
+class ValidationReport:
+    checked: int = 0
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class Expectation:
+    path: Path
+    label: str
+    kind: str  # "full", "zero" or "buggy"
+    breaks: tuple[str, ...] = ()
+    bug: str = ""
+
+
+def expectations(assignment: Assignment) -> list[Expectation]:
+    found = []
+    if assignment.source_notebook.exists():
+        found.append(Expectation(assignment.source_notebook, "source notebook", "full"))
+    if assignment.student_notebook.exists():
+        found.append(Expectation(assignment.student_notebook, "student notebook", "zero"))
+    solutions = assignment.folder / "solutions"
+    for path in sorted((solutions / "correct").glob("*.ipynb")):
+        found.append(Expectation(path, f"correct/{path.stem}", "full"))
+    for path in sorted((solutions / "buggy").glob("*.ipynb")):
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("autograder", {})
+        found.append(Expectation(path, f"buggy/{path.stem}", "buggy", tuple(meta.get("breaks", ())),
+                                 str(meta.get("bug", ""))))
+    return found
+
+
+def judge(expectation: Expectation, result: SubmissionResult) -> str | None:
+    """Why ``result`` is not the grade ``expectation`` asks for, or None when it is."""
+    scores = result.function_scores()
+    if expectation.kind == "full":
+        lost = [name for name, (score, top) in scores.items() if score < top]
+        return f"expected full marks; lost points on {', '.join(lost)}" if lost else None
+    if expectation.kind == "zero":
+        return None if result.score == 0 else f"expected zero; scored {result.score:g}"
+    if not expectation.breaks:
+        return "the notebook's metadata does not say which function it breaks"
+    unknown = [name for name in expectation.breaks if name not in scores]
+    kept = [name for name in expectation.breaks if name in scores and scores[name][0] >= scores[name][1]]
+    collateral = [name for name, (score, top) in scores.items() if score < top and name not in expectation.breaks]
+    problems = []
+    if unknown:
+        problems.append(f"'breaks' names {', '.join(unknown)}, which are not graded functions")
+    if kept:
+        problems.append(f"the bug in {', '.join(kept)} was not caught")
+    if collateral:
+        problems.append(f"points were also lost on {', '.join(collateral)}, which is correct")
+    return "; ".join(problems) or None
+
+
+def validate_assignment(assignment: Assignment, echo: Callable[[str], None] = print) -> ValidationReport:
+    report = ValidationReport()
+    echo(f"== {assignment.slug}: {assignment.title}")
+    for expectation in expectations(assignment):
+        result = grade_notebook(expectation.path, expectation.label, assignment)
+        problem = judge(expectation, result)
+        report.checked += 1
+        report.failures += problem is not None
+        status = "ok  " if problem is None else "FAIL"
+        echo(f"  {status} {expectation.label}: {result.score:g} / {result.max_score:g}"
+             + (f"  <- {problem}" if problem else ""))
+        if expectation.kind == "buggy":
+            if expectation.bug:
+                echo(f"         bug: {expectation.bug}")
+            caught = [test.name for test in result.tests if not test.passed]
+            echo("         caught by: " + ("; ".join(caught) if caught else "nothing"))
+    echo(f"  {report.checked} notebooks checked, {report.failures} failed expectations.")
+    return report

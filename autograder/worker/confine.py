@@ -1,0 +1,233 @@
+"""Confining the worker process itself, after its imports and before any student code runs.
+
+Runs inside the untrusted process, in this order (each step needs the ones before it):
+
+1. drop to the dedicated uid the grader chose (so RLIMIT_NPROC counts, and nothing owned by root or
+   by the grader is writable or signalable);
+2. ``PR_SET_NO_NEW_PRIVS`` (required by Landlock and seccomp without privileges);
+3. Landlock: read-only access to the folders Python needs, read-write access to the scratch folder
+   only, and (kernel ABI 6+) no signals to processes outside the worker;
+4. seccomp: no sockets, no new processes, no exec, no ptrace, no mounts, no namespaces, no bpf or
+   io_uring, and signals only to itself.
+
+The grader decides which steps apply (see :mod:`autograder.grader.protections`) and passes them as JSON.
+Each step raises if it cannot be applied, so a worker never runs student code with less protection
+than the grader reported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
+_SYSCALLS_X86_64 = {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446}
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1
+_LANDLOCK_SCOPE_SIGNAL = 2
+
+# Filesystem rights by the Landlock ABI that introduced them (bit positions of the kernel's enum).
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FS_ABI1 = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_CLONE_THREAD = 0x00010000
+
+
+@dataclass
+class Confinement:
+    """What the worker must do to itself; sent by the grader as JSON on the command line."""
+
+    uid: int | None = None  # switch to this uid and gid (needs CAP_SETUID/CAP_SETGID)
+    max_processes: int | None = None  # RLIMIT_NPROC for that uid
+    landlock_read: list[str] = field(default_factory=list)  # empty: no Landlock
+    landlock_write: list[str] = field(default_factory=list)
+    seccomp: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Confinement:
+        return cls(**data)
+
+
+def apply(confinement: Confinement) -> None:
+    if confinement.uid is not None:
+        drop_privileges(confinement.uid)
+    if confinement.max_processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (confinement.max_processes, confinement.max_processes))
+    if confinement.landlock_read or confinement.landlock_write or confinement.seccomp:
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if confinement.landlock_read or confinement.landlock_write:
+        restrict_filesystem(confinement.landlock_read, confinement.landlock_write)
+    if confinement.seccomp:
+        install_seccomp_filter()
+
+
+def drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise RuntimeError(f"could not switch to uid {uid}")
+    with open("/proc/self/status") as status:  # switching from root to a uid drops every capability
+        if any(line.startswith(("CapEff:", "CapPrm:")) and int(line.split()[1], 16) for line in status):
+            raise RuntimeError(f"uid {uid} kept capabilities")
+
+
+# ----------------------------------------------------------------------------------------- Landlock
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _syscall(name: str, *args: Any) -> int:
+    result = _libc.syscall(ctypes.c_long(_SYSCALLS_X86_64[name]), *args)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{name}: {os.strerror(code)}")
+    return result
+
+
+def _prctl(option: int, value: int) -> None:
+    if _libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"prctl({option}): {os.strerror(code)}")
+
+
+def set_parent_death_signal(signal_number: int) -> None:
+    _prctl(_PR_SET_PDEATHSIG, signal_number)
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 when Landlock is off or the machine is not x86-64."""
+    if os.uname().machine != "x86_64":
+        return 0
+    try:
+        return _syscall("landlock_create_ruleset", None, ctypes.c_size_t(0),
+                        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    except OSError:
+        return 0
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1  # the kernel's struct is packed
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def restrict_filesystem(read_only: Iterable[str], read_write: Iterable[str]) -> None:
+    """Allow reading under ``read_only`` and everything under ``read_write``; deny all other paths."""
+    abi = landlock_abi()
+    if abi < 1:
+        raise RuntimeError("Landlock is not available in this kernel")
+    handled = _FS_ABI1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0) | (
+        _FS_IOCTL_DEV if abi >= 5 else 0)
+    scoped = (_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | _LANDLOCK_SCOPE_SIGNAL) if abi >= 6 else 0
+    attr = _RulesetAttr(handled, 0, scoped)
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8  # older kernels reject fields they do not know
+    ruleset = _syscall("landlock_create_ruleset", ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    try:
+        for paths, access in ((read_only, _FS_READ_FILE | _FS_READ_DIR), (read_write, handled)):
+            for path in paths:
+                _allow_beneath(ruleset, path, access)
+        _syscall("landlock_restrict_self", ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+
+
+def _allow_beneath(ruleset: int, path: str, access: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return  # nothing there to allow
+    try:
+        if not os.path.isdir(path):  # files take only file rights
+            access &= _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+        rule = _PathBeneathAttr(access, fd)
+        _syscall("landlock_add_rule", ctypes.c_int(ruleset), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                 ctypes.byref(rule), ctypes.c_uint32(0))
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------------------------ seccomp
+# Denied outright (EPERM): everything that reaches outside the process or changes what it is.
+_DENIED_SYSCALLS = (
+    "socket", "socketpair", "fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv",
+    "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "bpf",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "perf_event_open", "userfaultfd", "keyctl",
+    "add_key", "request_key", "kexec_load", "init_module", "finit_module", "delete_module", "tkill",
+    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "pidfd_open",
+    "pidfd_send_signal", "pidfd_getfd", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+    "setgroups",
+)
+
+
+class _ArgCompare(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
+                ("datum_b", ctypes.c_uint64)]
+
+
+_SCMP_ACT_ALLOW = 0x7FFF0000
+_SCMP_CMP_NE, _SCMP_CMP_MASKED_EQ = 1, 7
+
+
+def _scmp_errno(code: int) -> int:
+    return 0x00050000 | (code & 0xFFFF)
+
+
+def seccomp_available() -> bool:
+    try:
+        ctypes.CDLL("libseccomp.so.2")
+        return True
+    except OSError:
+        return False
+
+
+def install_seccomp_filter() -> None:
+    """Load the filter through libseccomp (by its soname: looking a library up would run a compiler)."""
+    lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint,
+                                           ctypes.POINTER(_ArgCompare)]
+    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    context = lib.seccomp_init(_SCMP_ACT_ALLOW)
+    if not context:
+        raise RuntimeError("seccomp_init failed")
+
+    def rule(action: int, name: str, *compares: tuple[int, int, int, int]) -> None:
+        number = lib.seccomp_syscall_resolve_name(name.encode())
+        if number < 0:
+            return  # a syscall this architecture does not have
+        array = (_ArgCompare * max(1, len(compares)))(*(_ArgCompare(*c) for c in compares))
+        if lib.seccomp_rule_add_array(context, action, number, len(compares), array) != 0:
+            raise RuntimeError(f"seccomp: cannot add a rule for {name}")
+
+    try:
+        own_pid = os.getpid()
+        for name in _DENIED_SYSCALLS:
+            rule(_scmp_errno(errno.EPERM), name)
+        # Threads (clone with CLONE_THREAD) are allowed; new processes are not. clone3 passes its flags
+        # in memory a filter cannot read, so it reports "not implemented" and libc falls back to clone.
+        rule(_scmp_errno(errno.EPERM), "clone", (0, _SCMP_CMP_MASKED_EQ, _CLONE_THREAD, 0))
+        rule(_scmp_errno(errno.ENOSYS), "clone3")
+        # Signals only to itself (Python's own signal handling, raise()).
+        rule(_scmp_errno(errno.EPERM), "kill", (0, _SCMP_CMP_NE, own_pid, 0))
+        rule(_scmp_errno(errno.EPERM), "tgkill", (0, _SCMP_CMP_NE, own_pid, 0))
+        if lib.seccomp_load(context) != 0:
+            raise RuntimeError("seccomp_load failed")
+    finally:
+        lib.seccomp_release(context)

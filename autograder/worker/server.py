@@ -1,0 +1,281 @@
+"""The worker: runs one student's notebook and serves calls to the functions it defines.
+
+This module runs in the untrusted process. It never sees hidden tests, reference solutions or
+scores: it receives the notebook's code cells, the assignment's public problem functions, and call
+requests, all as plain data over :mod:`autograder.worker.wire`. Anything it sends back is re-checked by the
+grader, so nothing here needs to be trusted; it only needs to be convenient and fast.
+
+Forked by :mod:`autograder.worker.zygote` for each submission (or started on its own as
+``python -I -m autograder.worker.server READ_FD WRITE_FD CONFINEMENT_JSON``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import inspect
+import io
+import json
+import linecache
+import os
+import sys
+import traceback
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograder.worker import confine, wire
+from autograder.worker.cells import ShellShim, to_python
+
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first ``limit`` characters written to it and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._parts: list[str] = []
+        self._kept = 0
+        self._dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        text = str(text)
+        room = self.limit - self._kept
+        if room > 0:
+            self._parts.append(text[:room])
+            self._kept += min(room, len(text))
+        self._dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self) -> str:
+        """Return what was kept (with a note of what was dropped) and start afresh."""
+        text = "".join(self._parts)
+        if self._dropped:
+            text += f"\n[... {self._dropped:,} more characters of output not kept]"
+        self._parts, self._kept, self._dropped = [], 0, 0
+        return text
+
+
+def _otter_stand_in() -> types.ModuleType:
+    """A stand-in for otter-grader, so notebooks made by ``otter assign`` run without it.
+
+    Public checks in a notebook are for the student's own use; during grading the hidden suite
+    decides, so ``grader.check(...)`` does nothing here (and importing real otter would cost a second).
+    """
+    module = types.ModuleType("otter")
+
+    class Notebook:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __getattr__(self, name: str) -> Callable[..., None]:
+            return lambda *args, **kwargs: None
+
+    module.Notebook = Notebook  # type: ignore[attr-defined]
+    return module
+
+
+class GraderCallback:
+    """A function that lives in the grader; calling it asks the grader over the channel.
+
+    It works only during the call that received it: a student who keeps it and calls it later gets
+    a clear error instead of reaching the grader at an unexpected time.
+    """
+
+    __slots__ = ("_generation", "_id", "_server")
+
+    def __init__(self, server: WorkerServer, callback_id: int, generation: int) -> None:
+        self._server = server
+        self._id = callback_id
+        self._generation = generation
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._server.call_grader(self._id, self._generation, args, kwargs)
+
+    def __repr__(self) -> str:
+        return "<function provided by the grader>"
+
+
+def _student_traceback(error: BaseException) -> str:
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if frame.filename.startswith("<cell") or frame.filename.startswith("<magic")]
+    lines = traceback.format_list(frames[-6:])
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines)[-4000:]
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"SystemExit: the code called sys.exit({error.code!r}) or exit()"
+    text = str(error)
+    return f"{type(error).__name__}: {text}"[:2000] if text else type(error).__name__
+
+
+class WorkerServer:
+    """Executes the notebook, then answers call requests until the grader says exit."""
+
+    def __init__(self, channel: wire.Channel) -> None:
+        self.channel = channel
+        self.stdout = CappedText(20_000)
+        self.notes: list[str] = []
+        self.problems = types.ModuleType("problems")
+        self.generation = 0
+        self.shell = ShellShim(self._run_magic_code, self.notes.append)
+        self.namespace: dict[str, Any] = {
+            "__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: self.shell,
+        }
+        self.shell.user_ns = self.namespace
+
+    # ------------------------------------------------------------------------------------ plumbing
+    def send(self, op: str, data: Any) -> None:
+        self.channel.send(wire.encode(op, data))
+
+    def receive(self) -> tuple[str, Any]:
+        return self.channel.receive(decode_tag=self._decode_tag)
+
+    def _decode_tag(self, tag: str, inner: Any, decode: Callable[[Any], Any]) -> Any:
+        if tag == "$callback" and type(inner) is int:
+            return GraderCallback(self, inner, self.generation)
+        if tag == "$function" and isinstance(inner, list) and len(inner) == 2:
+            name, kwargs = inner[0], decode(inner[1])
+            function = getattr(self.problems, str(name), None)
+            if not callable(function):
+                raise wire.ProtocolError(f"the assignment has no problem function {name!r}")
+            return functools.partial(function, **kwargs)
+        raise wire.ProtocolError(f"unknown tag {tag!r}")
+
+    # ----------------------------------------------------------------------------------- notebook
+    def _run_magic_code(self, source: str) -> None:
+        exec(compile(source, "<magic>", "exec"), self.namespace)
+
+    def load(self, cells: list[list[Any]], problems_source: str | None) -> None:
+        if problems_source:
+            exec(compile(problems_source, "<problems>", "exec"), self.problems.__dict__)
+        sys.modules["otter"] = _otter_stand_in()
+        reports = []
+        for index, source in cells:
+            self.send("cell", index)
+            reports.append(self._run_cell(int(index), str(source)))
+        functions = sorted(name for name, value in self.namespace.items()
+                           if not name.startswith("_") and name != "get_ipython"
+                           and callable(value) and not isinstance(value, type))
+        self.send("loaded", {"cells": reports, "functions": functions})
+
+    def _run_cell(self, index: int, source: str) -> dict[str, Any]:
+        filename = f"<cell {index}>"
+        self.notes.clear()
+        error = None
+        sys.stdout = sys.stderr = self.stdout
+        try:
+            python = to_python(source)
+            linecache.cache[filename] = (len(python), None, python.splitlines(True), filename)
+            exec(compile(python, filename, "exec"), self.namespace)
+        except BaseException as caught:  # a failing cell is recorded and the next cell still runs
+            error = _student_traceback(caught)
+        finally:
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        return {"index": index, "error": error, "stdout": self.stdout.take(), "notes": list(self.notes)}
+
+    # -------------------------------------------------------------------------------------- calls
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any], overrides: dict[str, Any]) -> None:
+        function = self.namespace.get(name)
+        if not callable(function):
+            self.send("missing", name)
+            return
+        watched = _arrays_to_watch(function, args, kwargs)
+        saved = {key: self.namespace.get(key, _ABSENT) for key in overrides}
+        self.namespace.update(overrides)
+        sys.stdout = sys.stderr = self.stdout
+        try:
+            value = function(*args, **kwargs)
+        except BaseException as caught:
+            self._finish_call(saved)
+            self.send("raise", {"message": _describe(caught), "traceback": _student_traceback(caught),
+                                "stdout": self.stdout.take()})
+            return
+        self._finish_call(saved)
+        mutated = [label for label, argument, before in watched
+                   if not np.array_equal(np.asarray(argument), before, equal_nan=True)]
+        stdout = self.stdout.take()
+        try:
+            self.send("return", {"value": value, "mutated": mutated, "stdout": stdout})
+        except wire.EncodeError as error:
+            self.send("unsendable", {"message": str(error), "stdout": stdout})
+
+    def _finish_call(self, saved: dict[str, Any]) -> None:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        self.generation += 1  # callbacks handed out during this call stop working
+        for key, value in saved.items():
+            if value is _ABSENT:
+                self.namespace.pop(key, None)
+            else:
+                self.namespace[key] = value
+
+    def call_grader(self, callback_id: int, generation: int, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+        if generation != self.generation:
+            raise RuntimeError("this function was provided by the grader for an earlier call and "
+                               "can no longer be used; call the function you were given in this call")
+        try:
+            frame = wire.encode("callback", {"id": callback_id, "args": list(args), "kwargs": kwargs})
+        except wire.EncodeError as error:
+            raise TypeError(f"the arguments cannot be passed to the grader's function: {error}") from None
+        self.channel.send(frame)
+        op, data = self.receive()
+        if op == "callback_return":
+            return data
+        if op == "callback_error":
+            raise RuntimeError(str(data))
+        raise wire.ProtocolError(f"expected a callback answer, got {op!r}")
+
+    # --------------------------------------------------------------------------------------- loop
+    def serve(self) -> None:
+        while True:
+            op, data = self.receive()
+            if op == "load":
+                self.load(data["cells"], data.get("problems"))
+            elif op == "call":
+                self.call(data["name"], data["args"], data["kwargs"], data["overrides"])
+            elif op == "exit":
+                return
+            else:
+                raise wire.ProtocolError(f"unknown request {op!r}")
+
+
+_ABSENT = object()
+
+
+def _arrays_to_watch(function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
+                     ) -> list[tuple[str, Any, np.ndarray]]:
+    """Snapshot the array arguments, labelled by parameter name, to report in-place modification."""
+    try:
+        bound = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        bound = {f"argument {i + 1}": value for i, value in enumerate(args)} | kwargs
+    return [(label, value, np.array(value, copy=True))
+            for label, value in bound.items() if isinstance(value, np.ndarray)]
+
+
+def serve(read_fd: int, write_fd: int, confinement: confine.Confinement) -> None:
+    """Confine this process, then serve the grader until it says exit; never returns."""
+    # Confine last, after every import the worker itself needs, and before any student code.
+    confine.apply(confinement)
+    server = WorkerServer(wire.Channel(read_fd, write_fd, nonblocking=False))
+    with contextlib.suppress(wire.ChannelClosed):  # the grader went away: nothing left to do
+        server.serve()
+    sys.stdout.flush()
+    os._exit(0)  # skip atexit handlers a notebook may have registered
+
+
+def main(argv: list[str]) -> None:
+    confinement = confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement()
+    serve(int(argv[1]), int(argv[2]), confinement)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
