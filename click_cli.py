@@ -7,26 +7,36 @@ from pathlib import Path
 
 import click
 
-from autograder.grader.assignment import AssignmentError, assignments_root, available_slugs, load_assignment
+from autograder.grader.assignment import AssignmentError, available_slugs, course_root, load_assignment
 from autograder.grader.batch import BatchError, Outcome, SubmissionFile, discover, grade_batch
 from autograder.grader.executors import local_executor
 from autograder.grader.progress import ProgressReport
 from autograder.grader.results import SubmissionResult
 from autograder.grader.suite import SuiteError
 
-ASSIGNMENTS_DIR = click.option(
-    "--assignments-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="AUTOGRADER_ASSIGNMENTS", default=None,
-    help="Folder holding assignment folders (default: the bundled assignments).")
+COURSE = click.option(
+    "--course", type=click.Path(file_okay=False, exists=True, path_type=Path), envvar="AUTOGRADER_COURSE",
+    default=None, help="The course folder, holding assignments/ and reference/ (default: the current folder).")
 
 
 class GraderFault(click.ClickException):
     """A fault of the grader or its configuration (not of a student): exit status 1."""
 
 
-def _assignment(slug: str, root: Path | None):
+def _assignment(slug: str, course: Path | None, *, hidden: bool = True):
+    """The assignment, with its hidden suite unless ``hidden`` is False (checking needs only public checks)."""
     try:
-        return load_assignment(slug, root)
+        assignment = load_assignment(slug, course)
+        if hidden:
+            assignment.require_hidden_suite()
+        return assignment
+    except AssignmentError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _course(course: Path | None) -> Path:
+    try:
+        return course_root(course)
     except AssignmentError as error:
         raise click.UsageError(str(error)) from None
 
@@ -58,10 +68,10 @@ def main() -> None:
               help="Submissions graded at once (default: one per core).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
               help="Grade on the Dask cluster of this scheduler instead of this machine (not with --jobs).")
-@ASSIGNMENTS_DIR
+@COURSE
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, scheduler: str | None,
-          assignments_dir: Path | None, paths: tuple[Path, ...]) -> None:
+          course: Path | None, paths: tuple[Path, ...]) -> None:
     """Grade notebooks with the hidden suite and write grades.csv and results/<id>.json.
 
     PATHS are notebooks or folders searched recursively for *.ipynb. A submission's id is its path
@@ -77,7 +87,7 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
     if jobs is not None and scheduler is not None:
         raise click.UsageError("--jobs and --scheduler cannot be used together: on a Dask cluster the workers "
                                "decide how many submissions run at once (one per worker process).")
-    assignment = _assignment(slug, assignments_dir)
+    assignment = _assignment(slug, course)
     try:
         submissions = discover(paths)
     except BatchError as error:
@@ -145,9 +155,9 @@ def _score_summary(results: list[Outcome]) -> str:
 
 @main.command()
 @click.option("--assignment", "slug", required=True, help="Assignment slug, e.g. gradient-descent.")
-@ASSIGNMENTS_DIR
+@COURSE
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check(slug: str, assignments_dir: Path | None, notebook: Path) -> None:
+def check(slug: str, course: Path | None, notebook: Path) -> None:
     """Run the public checks on one notebook; exit status 0 exactly when all pass.
 
     Prints each check with its result and message, the score per function, errors per cell and what
@@ -159,7 +169,7 @@ def check(slug: str, assignments_dir: Path | None, notebook: Path) -> None:
     """
     from autograder.grader.grading import grade_notebook
 
-    assignment = _assignment(slug, assignments_dir)
+    assignment = _assignment(slug, course, hidden=False)
     try:
         result = grade_notebook(notebook, notebook.stem, assignment, public=True)
     except SuiteError as error:
@@ -179,9 +189,9 @@ def check(slug: str, assignments_dir: Path | None, notebook: Path) -> None:
 
 
 @main.command()
-@ASSIGNMENTS_DIR
+@COURSE
 @click.argument("slugs", nargs=-1)
-def validate(assignments_dir: Path | None, slugs: tuple[str, ...]) -> None:
+def validate(course: Path | None, slugs: tuple[str, ...]) -> None:
     """Prove an assignment's suite: the source notebook gets full marks, the student notebook zero,
     every correct solution full marks, every buggy one loses points exactly on the function it breaks.
 
@@ -193,11 +203,10 @@ def validate(assignments_dir: Path | None, slugs: tuple[str, ...]) -> None:
     """
     from autograder.grader.validate import validate_assignment
 
-    root = assignments_root(assignments_dir)
-    chosen = slugs or tuple(available_slugs(root))
+    chosen = slugs or tuple(available_slugs(_course(course)))
     failures = 0
     for slug in chosen:
-        assignment = _assignment(slug, assignments_dir)
+        assignment = _assignment(slug, course)
         try:
             report = validate_assignment(assignment, echo=click.echo)
         except SuiteError as error:
@@ -233,8 +242,8 @@ def doctor() -> None:
 @main.command("build-notebooks")
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 if a committed student notebook differs from its source.")
-@ASSIGNMENTS_DIR
-def build_notebooks(check_only: bool, assignments_dir: Path | None) -> None:
+@COURSE
+def build_notebooks(check_only: bool, course: Path | None) -> None:
     """Regenerate each assignment's student notebook from its otter-assign source with `otter assign`.
 
     \b
@@ -244,7 +253,7 @@ def build_notebooks(check_only: bool, assignments_dir: Path | None) -> None:
     """
     from autograder.grader.authoring import AuthoringError, stale_student_notebooks, write_student_notebooks
 
-    root = assignments_root(assignments_dir)
+    root = _course(course) / "assignments"
     try:
         if check_only:
             stale = stale_student_notebooks(root)
@@ -260,21 +269,50 @@ def build_notebooks(check_only: bool, assignments_dir: Path | None) -> None:
 
 @main.group()
 def export() -> None:
-    """Hand grading over to another platform: a Gradescope autograder, a Canvas gradebook CSV.
+    """Hand an assignment out or grading over: the student folder, a Gradescope autograder, a Canvas CSV.
 
     \b
     Examples:
+      autograder export student gradient-descent -o gradient-descent-student
       autograder export gradescope gradient-descent -o autograder.zip
       autograder export canvas --out grading --roster roster.csv -o canvas.csv
     """
 
 
+@export.command("student")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new folder to write (for example a GitHub Classroom template repository).")
+@COURSE
+@click.argument("slug")
+def export_student(slug: str, output: Path, course: Path | None) -> None:
+    """Write what students get for SLUG: the notebook, the public checks and a CI workflow running them.
+
+    The folder holds the student notebook, .github/workflows/autograder.yml (runs `autograder check` on
+    every push) and .autograder/ (the checker as a wheel, and the assignment's public checks). Nothing
+    hidden is in it: no hidden suite, reference solution, source notebook or example solution.
+
+    \b
+    Example:
+      autograder export student gradient-descent -o gradient-descent-student
+    """
+    from autograder.grader.exports.student import StudentExportError, build_student_bundle
+    from autograder.grader.exports.wheel import WheelError
+
+    assignment = _assignment(slug, course, hidden=False)
+    try:
+        written = build_student_bundle(assignment, output)
+    except (StudentExportError, WheelError) as error:
+        raise GraderFault(str(error)) from None
+    click.echo(f"Wrote {len(written)} files to {output}; push it as the assignment's template repository, or "
+               "hand it out as it is.")
+
+
 @export.command("gradescope")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
               show_default=True, help="The zip to write.")
-@ASSIGNMENTS_DIR
+@COURSE
 @click.argument("slug")
-def export_gradescope(slug: str, output: Path, assignments_dir: Path | None) -> None:
+def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
     """Write a Gradescope autograder zip that grades one notebook per submission with SLUG's hidden suite.
 
     Upload the zip as the autograder of a Gradescope programming assignment. It holds setup.sh (installs
@@ -288,7 +326,7 @@ def export_gradescope(slug: str, output: Path, assignments_dir: Path | None) -> 
     from autograder.grader.exports.gradescope import build_zip
     from autograder.grader.exports.wheel import WheelError
 
-    assignment = _assignment(slug, assignments_dir)
+    assignment = _assignment(slug, course)
     try:
         build_zip(assignment, output)
     except WheelError as error:
@@ -308,9 +346,9 @@ def export_gradescope(slug: str, output: Path, assignments_dir: Path | None) -> 
               help="The Canvas assignment's id (the number in its URL): the column is then 'Title (id)', "
                    "which Canvas matches exactly.")
 @click.option("--title", default=None, help="The assignment's name in Canvas (default: its title in assignment.toml).")
-@ASSIGNMENTS_DIR
+@COURSE
 def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None, canvas_id: str | None,
-                  title: str | None, assignments_dir: Path | None) -> None:
+                  title: str | None, course: Path | None) -> None:
     """Write a CSV for Canvas's gradebook import (Grades > Import) from the gradebook in OUT.
 
     ROSTER maps submission ids to students: a CSV whose first line is
@@ -350,9 +388,9 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
         gradebook.close()
     if title is None:
         try:
-            title = load_assignment(slug, assignments_dir).title
+            title = load_assignment(slug, course).title
         except AssignmentError:
-            raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --assignments-dir "
+            raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
                                    "or give its Canvas name with --title.") from None
 
     result = match(results, students, assignment_column(title, canvas_id))

@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project and its bench
 from benchmarks import notebooks  # noqa: E402
 from benchmarks.processes import TreeSampler, run_timed  # noqa: E402
 
-TOY_ASSIGNMENTS = ROOT / "tests" / "assignments"
+TOY_COURSE = ROOT / "tests" / "course"
 OTTER_SLUGS = ("gradient-descent", "relu-fit")
 MEMORY_SLUG = "gradient-descent"
 
@@ -69,7 +69,7 @@ def autograder_command() -> list[str]:
 def grade(slug: str, out: Path, paths: list[Path], *, jobs: int | None = None, toy: bool = False) -> float:
     command = [*autograder_command(), "grade", "--quiet", "--assignment", slug, "--out", str(out)]
     command += ["--jobs", str(jobs)] if jobs else []
-    command += ["--assignments-dir", str(TOY_ASSIGNMENTS)] if toy else []
+    command += ["--course", str(TOY_COURSE if toy else ROOT)]
     return run_timed([*command, *map(str, paths)], cwd=ROOT)
 
 
@@ -155,7 +155,7 @@ def suite_overhead(sizes: Sizes) -> dict:
     log(f"3. hidden suites through the worker vs in-process, {sizes.suite_rounds} round(s) each")
     rows = {}
     for slug in notebooks.slugs():
-        assignment = load_assignment(slug)
+        assignment = load_assignment(slug, ROOT)
         cells = list(enumerate(notebooks.reference_cells(notebooks.reference_module(slug)), start=2))
         start, through, inside, scores = [], [], [], set()
         for round_number in range(sizes.suite_rounds + 1):  # round 0 warms caches and is not counted

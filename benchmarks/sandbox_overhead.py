@@ -42,8 +42,8 @@ def measure(rounds: int) -> dict[str, float]:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in TRIVIAL]
     nbformat.write(notebook, trivial)
-    toy = load_assignment("toy", ROOT / "tests" / "assignments")
-    gradient_descent = load_assignment("gradient-descent")
+    toy = load_assignment("toy", ROOT / "tests" / "course")
+    gradient_descent = load_assignment("gradient-descent", ROOT)
     realistic = ROOT / "assignments/gradient-descent/solutions/correct/explicit-loops.ipynb"
 
     def start_and_load() -> None:

@@ -10,12 +10,13 @@ import pytest
 
 from autograder.grader.assignment import Assignment, load_assignment
 
-TEST_ASSIGNMENTS = Path(__file__).parent / "assignments"
+COURSE = Path(__file__).resolve().parent.parent  # this repository: assignments/ and reference/
+TEST_COURSE = Path(__file__).parent / "course"  # the toy assignment, with short budgets
 
 
 @pytest.fixture
 def toy() -> Assignment:
-    return load_assignment("toy", TEST_ASSIGNMENTS)
+    return load_assignment("toy", TEST_COURSE)
 
 
 @pytest.fixture

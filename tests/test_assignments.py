@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from autograder.grader.assignment import (
     AssignmentError,
-    assignments_root,
     available_slugs,
     load_assignment,
     names_like_graded_functions,
@@ -17,9 +16,9 @@ from autograder.grader.assignment import (
 from autograder.grader.grading import grade_notebook
 from autograder.grader.validate import expectations, validate_assignment
 from click_cli import main
-from tests.conftest import TEST_ASSIGNMENTS
+from tests.conftest import COURSE, TEST_COURSE
 
-SLUGS = available_slugs(assignments_root())
+SLUGS = available_slugs(COURSE)
 
 
 def test_the_four_assignments_are_bundled():
@@ -28,7 +27,7 @@ def test_the_four_assignments_are_bundled():
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_assignment_validates(slug):
-    assignment = load_assignment(slug)
+    assignment = load_assignment(slug, COURSE)
     kinds = [expectation.kind for expectation in expectations(assignment)]
     assert kinds.count("buggy") >= 8 and kinds.count("full") >= 6 and "zero" in kinds, (
         f"{slug} needs its source notebook, >= 5 correct and >= 8 buggy solutions and its student notebook")
@@ -40,7 +39,7 @@ def test_assignment_validates(slug):
 @pytest.mark.parametrize("slug", SLUGS)
 def test_no_problems_file_holds_an_answer(slug):
     """problems.py runs in the student's process: nothing in it may be named like a graded function."""
-    assignment = load_assignment(slug)
+    assignment = load_assignment(slug, COURSE)
     assert not names_like_graded_functions(assignment.problems_source or "", assignment.functions)
 
 
@@ -51,12 +50,12 @@ def test_no_problems_file_holds_an_answer(slug):
     ("Apply_Twice_Reference = lambda f, x: f(f(x))\n", "Apply_Twice_Reference (named like apply_twice)"),
 ], ids=["same name", "prefixed", "imported", "assigned"])
 def test_a_problems_file_with_an_answer_is_refused(tmp_path, source, leaked):
-    shutil.copytree(TEST_ASSIGNMENTS / "toy", tmp_path / "toy")
-    (tmp_path / "toy" / "problems.py").write_text("import numpy as np\n\n" + source)
+    shutil.copytree(TEST_COURSE / "assignments" / "toy", tmp_path / "assignments" / "toy")
+    (tmp_path / "assignments" / "toy" / "problems.py").write_text("import numpy as np\n\n" + source)
     with pytest.raises(AssignmentError, match="runs in the student's process and must never hold an answer") as caught:
         load_assignment("toy", tmp_path)
     assert leaked in str(caught.value)
-    result = CliRunner().invoke(main, ["validate", "--assignments-dir", str(tmp_path), "toy"])
+    result = CliRunner().invoke(main, ["validate", "--course", str(tmp_path), "toy"])
     assert result.exit_code != 0 and "must never hold an answer" in result.output
 
 
@@ -72,7 +71,7 @@ def test_a_name_is_matched_to_the_graded_function_it_is():
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_grading_is_deterministic(slug):
-    assignment = load_assignment(slug)
+    assignment = load_assignment(slug, COURSE)
     buggy = next(e for e in expectations(assignment) if e.kind == "buggy")
     first, second = (grade_notebook(buggy.path, "same", assignment) for _ in range(2))
     assert [(t.name, t.score, t.output) for t in first.tests] == [(t.name, t.score, t.output) for t in second.tests]

@@ -374,13 +374,13 @@ def alone(tmp_path_factory) -> dict[str, tuple[float, bool]]:
     import nbformat
 
     from autograder.grader.assignment import load_assignment
-    from tests.conftest import TEST_ASSIGNMENTS
+    from tests.conftest import TEST_COURSE
 
     folder = tmp_path_factory.mktemp("alone")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in TOY_CORRECT]
     nbformat.write(notebook, folder / "next.ipynb")
-    summary = grade_batch(load_assignment("toy", TEST_ASSIGNMENTS), discover([folder / "next.ipynb"]),
+    summary = grade_batch(load_assignment("toy", TEST_COURSE), discover([folder / "next.ipynb"]),
                           folder / "out")
     return {test.name: (test.score, test.passed) for test in summary.results()[0].tests}
 

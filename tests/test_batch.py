@@ -210,7 +210,7 @@ def test_a_local_pool_keeps_no_result_it_has_handed_on(tmp_path, toy, write_note
     from autograder.grader.executors import GradingTask, LocalPool
 
     paths = [write_notebook(TOY_CORRECT, f"s{index}.ipynb", tmp_path / "subs") for index in range(12)]
-    tasks = [GradingTask(path.stem, str(path), toy.slug, str(toy.folder.parent), "digest", None, None)
+    tasks = [GradingTask(path.stem, str(path), toy.slug, str(toy.course), "digest", None, None)
              for path in paths]
     pool = LocalPool(2)
     handed_on: list[weakref.ref] = []

@@ -13,7 +13,7 @@ from autograder.grader.notebook import read_code_cells
 from autograder.grader.suite import run_suite
 from benchmarks import notebooks
 from benchmarks.inprocess import InProcessSession
-from tests.conftest import TEST_ASSIGNMENTS
+from tests.conftest import COURSE, TEST_COURSE
 
 
 def test_a_batch_is_valid_distinct_notebooks_cycling_through_correct_and_buggy(tmp_path):
@@ -34,7 +34,7 @@ def test_trivial_notebooks_define_the_toy_functions(tmp_path):
     [path] = notebooks.build_trivial_batch(1, tmp_path)
     nbformat.validate(nbformat.read(path, as_version=4))
     assert [source for _, source in read_code_cells(path)] == notebooks.TRIVIAL_TOY
-    toy = load_assignment("toy", TEST_ASSIGNMENTS)
+    toy = load_assignment("toy", TEST_COURSE)
     assert all(f"def {name}(" in "".join(notebooks.TRIVIAL_TOY) for name in toy.functions)
 
 
@@ -47,7 +47,7 @@ def test_reference_cells_inline_the_reference_modules_they_import():
 @pytest.mark.parametrize("slug", ["gradient-descent", "random-restarts"])
 def test_the_in_process_baseline_gives_the_reference_full_marks(slug):
     """The comparison is only fair if the stand-in session grades like a worker does."""
-    assignment = load_assignment(slug)
+    assignment = load_assignment(slug, COURSE)
     cells = list(enumerate(notebooks.reference_cells(notebooks.reference_module(slug)), start=2))
     tests = run_suite(assignment.hidden_suite, assignment, InProcessSession(cells))
     failed = [(test.name, test.output) for test in tests if not test.passed]

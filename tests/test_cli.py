@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from click_cli import main
-from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.conftest import TEST_COURSE, TOY_CORRECT
 from tests.test_batch import BUGGY_DOUBLE
 
 
@@ -32,7 +32,7 @@ def test_every_command_explains_itself_with_an_example(command):
 def test_grade_exits_zero_whatever_the_students_scored(tmp_path, write_notebook):
     write_notebook(TOY_CORRECT, "good.ipynb", tmp_path / "subs")
     write_notebook(BUGGY_DOUBLE, "bad.ipynb", tmp_path / "subs")
-    result = run("grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+    result = run("grade", "--assignment", "toy", "--course", str(TEST_COURSE), "--out",
                  str(tmp_path / "out"), str(tmp_path / "subs"))
     assert result.exit_code == 0, result.output
     assert "Scores: mean 3.50 / 5; 1 of 2 with full marks; 0 could not be run" in result.output
@@ -41,33 +41,33 @@ def test_grade_exits_zero_whatever_the_students_scored(tmp_path, write_notebook)
 
 
 def test_usage_errors_exit_non_zero_with_a_message(tmp_path, write_notebook):
-    unknown = run("grade", "--assignment", "nope", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+    unknown = run("grade", "--assignment", "nope", "--course", str(TEST_COURSE), "--out",
                   str(tmp_path / "out"), str(tmp_path))
     assert unknown.exit_code == 2 and "There is no assignment 'nope'" in unknown.output and "toy" in unknown.output
-    missing = run("grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+    missing = run("grade", "--assignment", "toy", "--course", str(TEST_COURSE), "--out",
                   str(tmp_path / "out"), str(tmp_path / "does-not-exist"))
     assert missing.exit_code == 2 and "does not exist" in missing.output
     (tmp_path / "empty").mkdir()
-    nothing = run("grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS), "--out",
+    nothing = run("grade", "--assignment", "toy", "--course", str(TEST_COURSE), "--out",
                   str(tmp_path / "out"), str(tmp_path / "empty"))
     assert nothing.exit_code == 2 and "No *.ipynb files" in nothing.output
 
 
 def test_a_broken_suite_is_a_grader_fault(tmp_path, write_notebook):
     assignments = tmp_path / "assignments"
-    shutil.copytree(TEST_ASSIGNMENTS / "toy", assignments / "toy")
+    shutil.copytree(TEST_COURSE / "assignments" / "toy", assignments / "toy")
     (assignments / "toy" / "hidden_tests.py").write_text("def test_x(:\n    pass\n")
     notebook = write_notebook(TOY_CORRECT)
-    result = run("grade", "--assignment", "toy", "--assignments-dir", str(assignments), "--out",
+    result = run("grade", "--assignment", "toy", "--course", str(tmp_path), "--out",
                  str(tmp_path / "out"), str(notebook))
     assert result.exit_code == 1 and "cannot be used" in result.output and "Fix the suite" in result.output
 
 
 def test_check_exit_status_follows_the_public_checks(write_notebook):
-    good = run("check", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+    good = run("check", "--assignment", "toy", "--course", str(TEST_COURSE),
                str(write_notebook(TOY_CORRECT, "good.ipynb")))
     assert good.exit_code == 0 and "PASS  double: double(2.0) is 4.0" in good.output
-    bad = run("check", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+    bad = run("check", "--assignment", "toy", "--course", str(TEST_COURSE),
               str(write_notebook(BUGGY_DOUBLE, "bad.ipynb")))
     assert bad.exit_code == 1 and "FAIL" in bad.output and "expected 4, got 6" in bad.output
 
@@ -82,18 +82,18 @@ def _solution(path: Path, cells: list[str], meta: dict) -> None:
 
 def test_validate_passes_on_right_expectations_and_fails_on_wrong_ones(tmp_path):
     assignments = tmp_path / "assignments"
-    shutil.copytree(TEST_ASSIGNMENTS / "toy", assignments / "toy")
+    shutil.copytree(TEST_COURSE / "assignments" / "toy", assignments / "toy")
     solutions = assignments / "toy" / "solutions"
     _solution(solutions / "correct" / "plain.ipynb", TOY_CORRECT, {"expect": "correct"})
     _solution(solutions / "buggy" / "triple.ipynb", BUGGY_DOUBLE, {"expect": "buggy", "breaks": ["double"],
                                                                     "bug": "multiplies by 3"})
     _solution(assignments / "toy" / "student" / "toy.ipynb", ["def double(x):\n    ...",
                                                               "def apply_twice(f, x):\n    ..."], {})
-    good = run("validate", "--assignments-dir", str(assignments), "toy")
+    good = run("validate", "--course", str(tmp_path), "toy")
     assert good.exit_code == 0, good.output
     assert "caught by: double: doubles an array; double: doubles a float" in good.output
     _solution(solutions / "buggy" / "mislabelled.ipynb", BUGGY_DOUBLE, {"expect": "buggy", "breaks": ["apply_twice"]})
-    bad = run("validate", "--assignments-dir", str(assignments), "toy")
+    bad = run("validate", "--course", str(tmp_path), "toy")
     assert bad.exit_code == 1
     assert "the bug in apply_twice was not caught" in bad.output
     assert "points were also lost on double" in bad.output
@@ -104,7 +104,7 @@ def test_grade_as_a_real_subprocess(tmp_path, write_notebook):
     (tmp_path / "subs" / "junk.ipynb").write_text("not json")
     command = shutil.which("autograder", path=str(Path(sys.executable).parent))
     prefix = [command] if command else [sys.executable, "-m", "click_cli"]
-    completed = subprocess.run([*prefix, "grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+    completed = subprocess.run([*prefix, "grade", "--assignment", "toy", "--course", str(TEST_COURSE),
                                 "--out", str(tmp_path / "out"), str(tmp_path / "subs")],
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr

@@ -22,6 +22,7 @@ from autograder.grader.executors import GradingTask  # noqa: E402
 from autograder.grader.gradebook import Gradebook  # noqa: E402
 from autograder.grader.results import SubmissionResult  # noqa: E402
 from click_cli import main  # noqa: E402
+from tests.conftest import COURSE  # noqa: E402
 
 SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"
 CHOSEN = ["correct/vectorised", "correct/explicit-loops", "correct/helper-defined-later", "buggy/sign-error-in-step",
@@ -37,7 +38,7 @@ def essentials(result: SubmissionResult) -> tuple:
 
 @pytest.fixture(scope="module")
 def assignment() -> Assignment:
-    return load_assignment("gradient-descent")
+    return load_assignment("gradient-descent", COURSE)
 
 
 @pytest.fixture(scope="module")
@@ -129,20 +130,20 @@ def test_a_worker_killed_mid_task_costs_a_retry_not_a_result(assignment, batch_f
 
 def test_the_task_carries_the_notebook_so_workers_need_no_shared_files(assignment, tmp_path):
     notebook = (SOLUTIONS / "correct" / "vectorised.ipynb").read_bytes()
-    task = GradingTask("alice", str(tmp_path / "not-on-this-host.ipynb"), assignment.slug, None, "digest")
-    version = load_assignment(assignment.slug).suite_version  # now, not when the module's fixture was made
+    task = GradingTask("alice", str(tmp_path / "not-on-this-host.ipynb"), assignment.slug, str(COURSE), "digest")
+    version = load_assignment(assignment.slug, COURSE).suite_version  # now, not when the module's fixture was made
     result = grade_remote(RemoteTask(task, notebook, version))
     assert result.problem is None and result.score == result.max_score > 0
 
 
 def test_a_worker_with_another_copy_of_the_suite_refuses_to_grade(assignment, tmp_path):
-    task = GradingTask("alice", str(tmp_path / "x.ipynb"), assignment.slug, None, "digest")
+    task = GradingTask("alice", str(tmp_path / "x.ipynb"), assignment.slug, str(COURSE), "digest")
     with pytest.raises(SuiteMismatch, match="different copy of the assignment 'gradient-descent'"):
         grade_remote(RemoteTask(task, b"{}", "0" * 16))
 
 
 def test_an_unreadable_file_travels_as_a_problem_not_as_bytes(assignment, tmp_path):
-    task = GradingTask("alice", str(tmp_path / "gone.ipynb"), assignment.slug, None, "digest")
+    task = GradingTask("alice", str(tmp_path / "gone.ipynb"), assignment.slug, str(COURSE), "digest")
     remote = remote_task(task, assignment.suite_version)
     assert remote.notebook is None and "could not be read" in remote.task.problem
 

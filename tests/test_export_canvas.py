@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from autograder.grader import results
 from autograder.grader.gradebook import Gradebook, now
 from click_cli import main
-from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.conftest import TEST_COURSE, TOY_CORRECT
 from tests.test_batch import BUGGY_DOUBLE
 
 STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -69,7 +69,7 @@ def graded(tmp_path_factory) -> Path:
         notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
         (tmp / "subs" / name).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, tmp / "subs" / f"{name}.ipynb")
-    result = CliRunner().invoke(main, ["grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+    result = CliRunner().invoke(main, ["grade", "--assignment", "toy", "--course", str(TEST_COURSE),
                                        "--out", str(tmp / "out"), "--quiet", str(tmp / "subs")])
     assert result.exit_code == 0, result.output
     return tmp / "out"
@@ -81,7 +81,7 @@ def export(out: Path, roster: Path, *args: str):
     except TypeError:
         runner = CliRunner()  # click 8.2 and later keep stderr apart by default
     return runner.invoke(main, ["export", "canvas", "--out", str(out), "--roster", str(roster),
-                                "--assignments-dir", str(TEST_ASSIGNMENTS), *args])
+                                "--course", str(TEST_COURSE), *args])
 
 
 def write(path: Path, text: str) -> Path:

@@ -20,9 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from click_cli import main
+from tests.conftest import COURSE
 from tests.test_results_schema import assert_gradescope_results
 
-SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"
+SOLUTIONS = COURSE / "assignments" / "gradient-descent" / "solutions"
 BASH = shutil.which("bash")
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed; Gradescope's scripts are bash scripts")
 
@@ -30,7 +31,8 @@ needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed; Gra
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("export") / "autograder.zip"
-    result = CliRunner().invoke(main, ["export", "gradescope", "gradient-descent", "-o", str(path)])
+    result = CliRunner().invoke(main, ["export", "gradescope", "--course", str(COURSE), "gradient-descent",
+                                       "-o", str(path)])
     assert result.exit_code == 0, result.output
     assert "upload it as the autograder" in result.output
     return path
@@ -78,9 +80,14 @@ def test_the_zip_holds_what_gradescope_expects(exported):
         requirements = archive.read("requirements.txt").decode().split()
         setup = archive.read("setup.sh").decode()
     wheels = [name for name in names if name.endswith(".whl")]
-    assert {"setup.sh", "run_autograder", "requirements.txt"} <= names and len(wheels) == 1
-    assert {"assignments/gradient-descent/hidden_tests.py", "assignments/gradient-descent/assignment.toml"} <= names
-    assert not [name for name in names if "/solutions/" in name or "/source/" in name], "solutions must stay out"
+    assert len(wheels) == 1 and wheels[0].startswith("gd_autograder-")
+    course = "course/assignments/gradient-descent/"
+    # Exactly the engine, the scripts, and the course content grading needs: no solution, no source notebook,
+    # no other assignment, no reference module the suites do not import.
+    assert names == {"setup.sh", "run_autograder", "requirements.txt", wheels[0],
+                     *(course + name for name in ("assignment.toml", "hidden_tests.py", "public_tests.py",
+                                                  "problems.py")),
+                     "course/reference/__init__.py", "course/reference/gradient_descent.py"}
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert any(line.startswith("numpy") for line in requirements)
     assert any(line.startswith("otter-grader") for line in requirements)
@@ -107,10 +114,15 @@ def test_the_wheel_installs_offline_and_carries_the_grader(exported, tmp_path):
                                 "--no-deps", "--target", str(target), str(wheel)],
                                capture_output=True, text=True, timeout=120)
     assert installed.returncode == 0, installed.stderr
-    assert (target / "assignments" / "gradient-descent" / "hidden_tests.py").is_file()
     assert (target / "bin" / "autograder").is_file(), "the console script must come with the wheel"
-    imported = subprocess.run([sys.executable, "-c", "import autograder.grader.grading, autograder.grader.exports.gradescope_run, "
-                               "click_cli, reference; print(autograder.__file__)"],
+    with zipfile.ZipFile(wheel) as archive:
+        members = archive.namelist()
+    # The engine and nothing else: course content is never installed where Python (and so a worker) looks.
+    outside = [name for name in members if not name.startswith(("autograder/", "click_cli.py", "gd_autograder-"))]
+    assert outside == [] and "autograder/worker/server.py" in members and "autograder/checks.py" in members
+    assert not [name for name in members if name.endswith(".ipynb") or "hidden_tests" in name]
+    imported = subprocess.run([sys.executable, "-c", "import autograder.grader.grading, "
+                               "autograder.grader.exports.gradescope_run, click_cli; print(autograder.__file__)"],
                               env={**os.environ, "PYTHONPATH": str(target)}, cwd=tmp_path, capture_output=True,
                               text=True)
     assert imported.returncode == 0, imported.stderr
@@ -153,7 +165,7 @@ def test_a_submission_without_exactly_one_notebook_scores_zero_and_says_why(expo
 @needs_bash
 def test_a_broken_suite_is_reported_as_the_graders_fault(exported, tmp_path):
     root = unpack(exported, tmp_path / "autograder")
-    (root / "source" / "assignments" / "gradient-descent" / "hidden_tests.py").write_text("def test_x(:\n")
+    (root / "source" / "course" / "assignments" / "gradient-descent" / "hidden_tests.py").write_text("def test_x(:\n")
     submit(root, SOLUTIONS / "correct" / "vectorised.ipynb")
     data, completed = run_autograder(root)
     assert completed.returncode == 1 and "Grader fault" in completed.stderr

@@ -25,7 +25,7 @@ from autograder.grader.results import SubmissionResult
 from autograder.grader.results import TestResult as Check  # pytest would collect a Test* name
 from autograder.grader.session import CellReport
 from click_cli import main
-from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.conftest import COURSE, TEST_COURSE, TOY_CORRECT
 from tests.test_results_schema import assert_gradescope_results
 
 ASSIGNMENTS = Path(__file__).parent.parent / "assignments"
@@ -44,7 +44,7 @@ def grade_samples(names=tuple(SAMPLES)) -> dict[str, tuple[Assignment, Submissio
     graded = {}
     for name in names:
         slug, notebook = SAMPLES[name]
-        assignment = load_assignment(slug)
+        assignment = load_assignment(slug, COURSE)
         graded[name] = assignment, grade_notebook(assignment.folder / "solutions" / f"{notebook}.ipynb", name,
                                                   assignment)
     return graded
@@ -284,7 +284,7 @@ def test_hidden_tests_show_only_their_score():
 
 def test_the_visibilities_shown_can_be_chosen(tmp_path):
     result = visibility_result()
-    toy = load_assignment("toy", TEST_ASSIGNMENTS)
+    toy = load_assignment("toy", TEST_COURSE)
     write_feedback(tmp_path, result, toy, visibilities={"visible"})
     for suffix in (".html", ".md"):
         page = feedback_path(tmp_path, "someone", suffix).read_text()
@@ -297,7 +297,7 @@ def test_the_visibilities_shown_can_be_chosen(tmp_path):
 
 
 def test_printed_output_is_capped_and_says_so(tmp_path):
-    toy = load_assignment("toy", TEST_ASSIGNMENTS)
+    toy = load_assignment("toy", TEST_COURSE)
     cells = [CellReport(2, None, "x" * 50_000, []), CellReport(3, None, "y" * 50_000, [])]
     result = SubmissionResult("chatty", "toy", visibility_result().tests[:1], cells)
     write_feedback(tmp_path, result, toy)
@@ -307,7 +307,7 @@ def test_printed_output_is_capped_and_says_so(tmp_path):
 
 
 def test_a_plot_that_cannot_be_drawn_leaves_its_numbers(tmp_path):
-    toy = load_assignment("toy", TEST_ASSIGNMENTS)
+    toy = load_assignment("toy", TEST_COURSE)
     broken = {"kind": "lines", "title": "damaged", "series": [{"label": "yours", "x": "not a list", "y": 3}]}
     result = SubmissionResult("damaged", "toy", [Check("double: d", "double", 1.0, 1.0, True, "", "visible",
                                                             [broken])])
@@ -323,7 +323,7 @@ BUGGY_TOY = ["import numpy as np", "def double(x):\n    return 3 * np.asarray(x,
 
 
 def run_check(notebook: Path, *, color: bool, env: dict[str, str] | None = None):
-    return CliRunner().invoke(main, ["check", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+    return CliRunner().invoke(main, ["check", "--assignment", "toy", "--course", str(TEST_COURSE),
                                      str(notebook)], color=color, env=env, catch_exceptions=False)
 
 
@@ -378,7 +378,7 @@ def test_the_notebook_copy_has_feedback_under_each_graded_definition(graded, tmp
 def test_no_notebook_copy_for_a_file_that_is_not_a_notebook(tmp_path):
     junk = tmp_path / "junk.ipynb"
     junk.write_text("this is not a notebook")
-    toy = load_assignment("toy", TEST_ASSIGNMENTS)
+    toy = load_assignment("toy", TEST_COURSE)
     result = grade_notebook(junk, "junk", toy)
     write_feedback(tmp_path / "out", result, toy, notebook=junk)
     assert feedback_path(tmp_path / "out", "junk", ".html").is_file()

@@ -21,7 +21,7 @@ from autograder.grader.results import SubmissionResult
 from autograder.grader.results import TestResult as Check  # pytest would collect a Test* name
 from autograder.grader.session import CellReport
 from click_cli import main
-from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.conftest import COURSE, TEST_COURSE, TOY_CORRECT
 from tests.test_batch import BUGGY_DOUBLE
 
 SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"
@@ -36,7 +36,7 @@ def grade_gradient_descent_batch(folder: Path) -> tuple[Path, list[SubmissionRes
     for name in BATCH:
         shutil.copy(SOLUTIONS / f"{name}.ipynb", submissions / f"{Path(name).name}.ipynb")
     (submissions / "junk.ipynb").write_text("this is not a notebook")
-    assignment = load_assignment("gradient-descent")
+    assignment = load_assignment("gradient-descent", COURSE)
     out = folder / "out"
     results = grade_batch(assignment, discover([submissions]), out).results()
     for result in results:
@@ -60,7 +60,7 @@ def test_the_report_is_self_contained_with_a_histogram_per_function(page):
     assert "<script" not in page and "<link" not in page
     assert not re.search(r"""src=["']?(https?:)?//""", page)
     sources = re.findall(r'<img src="([^"]+)"', page)
-    functions = load_assignment("gradient-descent").functions
+    functions = load_assignment("gradient-descent", COURSE).functions
     assert len(sources) == 1 + len(functions)  # the total score, then each function
     for source in sources:
         assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG")
@@ -147,14 +147,14 @@ def test_timeouts_are_found_in_tests_cells_and_the_notebook():
 
 
 def test_a_report_of_no_submissions_says_so(tmp_path):
-    path = write_report(tmp_path, load_assignment("toy", TEST_ASSIGNMENTS), [])
+    path = write_report(tmp_path, load_assignment("toy", TEST_COURSE), [])
     assert "No submissions were graded." in path.read_text()
 
 
 def test_grade_writes_feedback_and_the_report(tmp_path, write_notebook):
     write_notebook(TOY_CORRECT, "good.ipynb", tmp_path / "subs")
     write_notebook(BUGGY_DOUBLE, "section/bad.ipynb", tmp_path / "subs")
-    result = CliRunner().invoke(main, ["grade", "--assignment", "toy", "--assignments-dir", str(TEST_ASSIGNMENTS),
+    result = CliRunner().invoke(main, ["grade", "--assignment", "toy", "--course", str(TEST_COURSE),
                                        "--jobs", "1", "--out", str(tmp_path / "out"), str(tmp_path / "subs")],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

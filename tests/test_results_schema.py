@@ -18,7 +18,7 @@ import pytest
 
 from autograder.grader.assignment import load_assignment
 from autograder.grader.batch import discover, grade_batch
-from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.conftest import COURSE, TEST_COURSE, TOY_CORRECT
 
 SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"
 
@@ -96,12 +96,12 @@ def written(tmp_path_factory) -> list[Path]:
         os.symlink(outside, submissions / "linked.ipynb")
     except OSError as error:
         print(f"symbolic links are not available here ({error}); the linked submission is left out")
-    grade_batch(load_assignment("gradient-descent"), discover([submissions]), tmp / "out")
+    grade_batch(load_assignment("gradient-descent", COURSE), discover([submissions]), tmp / "out")
 
     toy = nbformat.v4.new_notebook()
     toy.cells = [nbformat.v4.new_code_cell(source) for source in TOY_CORRECT]
     nbformat.write(toy, tmp / "toy.ipynb")
-    grade_batch(load_assignment("toy", TEST_ASSIGNMENTS), discover([tmp / "toy.ipynb"]), tmp / "out")
+    grade_batch(load_assignment("toy", TEST_COURSE), discover([tmp / "toy.ipynb"]), tmp / "out")
     return sorted((tmp / "out" / "results").glob("*.json"))
 
 

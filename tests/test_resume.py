@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import TEST_ASSIGNMENTS, TOY_CORRECT
+from tests.conftest import TEST_COURSE, TOY_CORRECT
 
 SLOW_CORRECT = ["import time\ntime.sleep(0.4)", *TOY_CORRECT]  # so the kill lands mid-batch
 WRONG = ["import numpy as np", "def double(x):\n    return np.asarray(x, dtype=float) + 1",
@@ -20,8 +20,8 @@ SUBMISSIONS = 14
 
 
 def _grade_command(submissions: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "click_cli", "grade", "--assignment", "toy", "--assignments-dir",
-            str(TEST_ASSIGNMENTS), "--out", str(out), "--jobs", "2", str(submissions)]
+    return [sys.executable, "-m", "click_cli", "grade", "--assignment", "toy", "--course",
+            str(TEST_COURSE), "--out", str(out), "--jobs", "2", str(submissions)]
 
 
 def _stored_rows(database: Path) -> list[tuple[str, str, float]]:

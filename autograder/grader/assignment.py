@@ -1,6 +1,8 @@
-"""Finding an assignment and reading its ``assignment.toml``.
+"""Finding a course's assignments and reading their ``assignment.toml``.
 
-An assignment is a folder ``<assignments>/<slug>/`` holding:
+A *course* is a folder holding ``assignments/`` and ``reference/``; it is course content, never part of
+the installed engine, and workers never see it. Each assignment is a folder
+``<course>/assignments/<slug>/`` holding:
 
 * ``assignment.toml``: title, the graded functions in order, optional budgets;
 * ``hidden_tests.py`` and ``public_tests.py``: pytest suites using the ``submission`` fixture;
@@ -8,6 +10,10 @@ An assignment is a folder ``<assignments>/<slug>/`` holding:
   in the student's process, so it must hold no answer: a name like a graded function's is refused;
 * ``student/<slug>.ipynb``: the notebook students get; ``source/<slug>.ipynb``: its otter source;
 * ``solutions/correct/*.ipynb`` and ``solutions/buggy/*.ipynb``: notebooks that ``validate`` grades.
+
+``reference/<module>.py`` holds the reference solutions the suites import (``from reference import
+gradient_descent``). Grading needs only :data:`GRADING_FILES` and the reference modules the suites
+import (:func:`grading_files`); solutions and source notebooks stay with the course's authors.
 
 Nothing in the engine names an assignment: adding one means adding such a folder (and its reference
 module under ``reference/``).
@@ -25,40 +31,59 @@ from functools import cached_property
 from pathlib import Path
 
 from autograder.grader.sandbox import Budgets
+from autograder.grader.worker_view import keep_secret
 
-ASSIGNMENTS_ENV = "AUTOGRADER_ASSIGNMENTS"
+COURSE_ENV = "AUTOGRADER_COURSE"
+# What grading reads from an assignment's folder; everything else there (solutions, the source notebook)
+# is for authors only and goes into no export.
+GRADING_FILES = ("assignment.toml", "hidden_tests.py", "public_tests.py", "problems.py")
 
 
 class AssignmentError(Exception):
     """The assignment cannot be used; the message says what to fix."""
 
 
-def assignments_root(explicit: Path | None = None) -> Path:
-    """The folder of assignments: the option, else $AUTOGRADER_ASSIGNMENTS, else the bundled ones."""
+def course_root(explicit: Path | None = None) -> Path:
+    """The course folder: the option, else $AUTOGRADER_COURSE, else the current folder."""
     if explicit is not None:
-        return explicit
-    if os.environ.get(ASSIGNMENTS_ENV):
-        return Path(os.environ[ASSIGNMENTS_ENV])
-    import assignments
+        root, origin = explicit, "the folder given"
+    elif os.environ.get(COURSE_ENV):
+        root, origin = Path(os.environ[COURSE_ENV]), f"${COURSE_ENV}"
+    else:
+        root, origin = Path.cwd(), "the current folder"
+    if not (root / "assignments").is_dir():
+        raise AssignmentError(
+            f"{origin.capitalize()} ({root}) is not a course folder: it has no assignments/ folder. Run the "
+            f"command in the folder that holds assignments/ and reference/, or pass --course DIR (or set "
+            f"{COURSE_ENV}).")
+    return root.resolve()
 
-    return Path(assignments.__file__).parent
 
-
-def available_slugs(root: Path) -> list[str]:
-    return sorted(p.parent.name for p in root.glob("*/assignment.toml"))
+def available_slugs(course: Path) -> list[str]:
+    return sorted(p.parent.name for p in (course / "assignments").glob("*/assignment.toml"))
 
 
 @dataclass(frozen=True)
 class Assignment:
     slug: str
-    folder: Path
+    course: Path  # the course folder (assignments/ and reference/)
     title: str
     functions: tuple[str, ...]
     budgets: Budgets
 
     @property
+    def folder(self) -> Path:
+        return self.course / "assignments" / self.slug
+
+    @property
     def hidden_suite(self) -> Path:
         return self.folder / "hidden_tests.py"
+
+    def require_hidden_suite(self) -> None:
+        """Grading needs the hidden suite; a student's copy of the course has only the public checks."""
+        if not self.hidden_suite.is_file():
+            raise AssignmentError(f"{self.folder} has no hidden_tests.py: this copy of the course holds only the "
+                                  "public checks, so it can check notebooks (`autograder check`) but not grade them.")
 
     @property
     def public_suite(self) -> Path:
@@ -81,13 +106,51 @@ class Assignment:
     def suite_version(self) -> str:
         """A hash of everything that decides a grade, so a changed suite re-grades old submissions."""
         digest = hashlib.sha256()
-        reference = self.folder.parent.parent / "reference"
-        paths = [self.folder / "assignment.toml", self.hidden_suite, self.folder / "problems.py",
-                 *sorted(reference.glob("*.py")), *sorted(Path(__file__).resolve().parents[1].rglob("*.py"))]
+        engine = Path(__file__).resolve().parents[1]
+        paths = [*(path for _, path in grading_files(self)), *sorted(engine.rglob("*.py"))]
         for path in paths:
-            if path.exists():
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()[:16]
+
+
+def grading_files(assignment: Assignment) -> list[tuple[str, Path]]:
+    """What grading ``assignment`` reads, as (path relative to the course, file): its :data:`GRADING_FILES`
+    and the modules of ``reference/`` its suites and those modules import."""
+    files = [(f"assignments/{assignment.slug}/{name}", assignment.folder / name)
+             for name in GRADING_FILES if (assignment.folder / name).is_file()]
+    reference = assignment.course / "reference"
+    wanted = [path for _, path in files if path.suffix == ".py"]
+    seen: set[str] = set()
+    while wanted:
+        for module in _reference_imports(wanted.pop()):
+            path = reference / f"{module}.py"
+            if module not in seen and path.is_file():
+                seen.add(module)
+                wanted.append(path)
+    if seen and (reference / "__init__.py").is_file():
+        seen.add("__init__")
+    return files + [(f"reference/{module}.py", reference / f"{module}.py") for module in sorted(seen)]
+
+
+def _reference_imports(path: Path) -> set[str]:
+    """Modules of ``reference`` that ``path`` imports (``from reference import x``, ``import reference.x``,
+    and within reference/ itself, relative imports)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, OSError, UnicodeDecodeError):
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.module == "reference" or (node.level == 1 and node.module is None):
+                found |= {alias.name for alias in node.names}
+            elif node.module and node.module.startswith("reference."):
+                found.add(node.module.split(".")[1])
+            elif node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("reference.")}
+    return found
 
 
 def names_like_graded_functions(problems_source: str, functions: Iterable[str]) -> dict[str, str]:
@@ -118,13 +181,14 @@ def names_like_graded_functions(problems_source: str, functions: Iterable[str]) 
     return found
 
 
-def load_assignment(slug: str, root: Path | None = None) -> Assignment:
-    root = assignments_root(root)
-    folder = root / slug
+def load_assignment(slug: str, course: Path | None = None) -> Assignment:
+    course = course_root(course)
+    keep_secret(course / "assignments", course / "reference")  # before any worker of this course starts
+    folder = course / "assignments" / slug
     config_path = folder / "assignment.toml"
     if not config_path.exists():
-        known = ", ".join(available_slugs(root)) or "none"
-        raise AssignmentError(f"There is no assignment {slug!r} in {root} (available: {known}).")
+        known = ", ".join(available_slugs(course)) or "none"
+        raise AssignmentError(f"There is no assignment {slug!r} in {course / 'assignments'} (available: {known}).")
     try:
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
@@ -138,8 +202,6 @@ def load_assignment(slug: str, root: Path | None = None) -> Assignment:
     if unknown:
         raise AssignmentError(f"{config_path} has unknown budgets {sorted(unknown)}; "
                               f"known: {sorted(budget_fields)}")
-    if not (folder / "hidden_tests.py").exists():
-        raise AssignmentError(f"{folder} has no hidden_tests.py.")
     problems_path = folder / "problems.py"
     if problems_path.exists():
         try:
@@ -154,5 +216,5 @@ def load_assignment(slug: str, root: Path | None = None) -> Assignment:
                 "hold an answer: keep the reference in reference/ and swap it in from the hidden suite as a "
                 "grader-side callable, e.g. submission.with_reference(sigmoid=reference.sigmoid), which the "
                 "worker calls back.")
-    return Assignment(slug=slug, folder=folder, title=str(config.get("title", slug)),
+    return Assignment(slug=slug, course=course, title=str(config.get("title", slug)),
                       functions=tuple(functions), budgets=Budgets(**budgets_config))

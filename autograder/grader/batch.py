@@ -156,7 +156,7 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
                 report(item, stored.result, True)
             else:
                 feedback_path(out, item.id, ".html").unlink(missing_ok=True)  # stale until the new result's is drawn
-                tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.folder.parent),
+                tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.course),
                                          digest, item.problem, str(out) if feedback else None))
         for task, result in executor.results(tasks):
             started = datetime.fromtimestamp(time.time() - result.execution_time, UTC)

@@ -1,7 +1,7 @@
 """Grading on a Dask cluster (``autograder grade --scheduler tcp://HOST:PORT``).
 
 Each submission becomes one Dask task that carries the notebook's bytes, so worker hosts need no
-shared filesystem with the instructor's machine: only this package (with the same assignments) and,
+shared filesystem with the instructor's machine: only this package (and a copy of the same course folder) and,
 for the full sandbox, bubblewrap. A task's key is derived from the assignment, its suite version, the
 submission id and the file's digest, so the same submission handed in twice while the first is still
 queued or running is graded once.
@@ -25,7 +25,7 @@ from typing import Any
 
 from distributed import Client, Future, KilledWorker, as_completed, get_worker
 
-from autograder.grader.assignment import Assignment, assignments_root, load_assignment
+from autograder.grader.assignment import Assignment, load_assignment
 from autograder.grader.executors import GradingTask
 from autograder.grader.grading import grade_notebook
 from autograder.grader.notebook import MAX_NOTEBOOK_BYTES, NotebookError, read_code_cells
@@ -34,7 +34,7 @@ from autograder.grader.results import SubmissionResult
 CONNECT_SECONDS = 10
 RETRIES = 2
 HOW_TO_START = ("Start a scheduler with `dask scheduler` (it prints its address, tcp://HOST:8786) and, on each "
-                "grading host with this package and bubblewrap installed, "
+                "grading host with this package, the course folder and bubblewrap installed, "
                 "`dask worker tcp://HOST:8786 --nworkers auto --nthreads 1`; or grade on this machine without "
                 "--scheduler.")
 
@@ -69,13 +69,14 @@ def grade_remote(remote: RemoteTask) -> SubmissionResult:
     """Runs in a Dask worker: write the notebook to a private temporary file, grade it, delete it."""
     task = remote.task
     with _one_at_a_time:
-        assignment = _local_assignment(task.slug, task.assignments_dir)
+        assignment = _local_assignment(task.slug, task.course)
         if assignment.suite_version != remote.suite_version:
             raise SuiteMismatch(
                 f"The Dask worker on {socket.gethostname()} has a different copy of the assignment {task.slug!r} "
                 f"or of the grader (suite version {assignment.suite_version}; the instructor's is "
-                f"{remote.suite_version}). Install the same version of gd-autograder and the same assignments "
-                "on every worker host, then restart its workers.")
+                f"{remote.suite_version}). Install the same version of gd-autograder and a copy of the same "
+                "course folder (at the same path, or named by $AUTOGRADER_COURSE) on every worker host, then "
+                "restart its workers.")
         with tempfile.TemporaryDirectory(prefix="autograder-dask-", dir=_scratch_root()) as folder:
             path = Path(folder) / "submission.ipynb"
             if remote.notebook is not None:
@@ -92,10 +93,11 @@ def _scratch_root() -> str | None:
         return None
 
 
-def _local_assignment(slug: str, assignments_dir: str | None) -> Assignment:
-    # The instructor's folder when this host sees it too (same machine, shared disk), else this host's own.
-    root = Path(assignments_dir) if assignments_dir and (Path(assignments_dir) / slug).is_dir() else None
-    return load_assignment(slug, assignments_root(root))
+def _local_assignment(slug: str, course: str) -> Assignment:
+    # The instructor's course folder when this host sees it too (same machine, shared disk), else this
+    # host's own ($AUTOGRADER_COURSE, or the worker's current folder).
+    root = Path(course) if (Path(course) / "assignments" / slug).is_dir() else None
+    return load_assignment(slug, root)
 
 
 def remote_task(task: GradingTask, suite_version: str) -> RemoteTask:
@@ -111,7 +113,7 @@ def remote_task(task: GradingTask, suite_version: str) -> RemoteTask:
         problem = str(error)
     except OSError as error:
         problem = f"The file could not be read ({error.strerror})."
-    return RemoteTask(GradingTask(task.submission, task.path, task.slug, task.assignments_dir, task.digest, problem),
+    return RemoteTask(GradingTask(task.submission, task.path, task.slug, task.course, task.digest, problem),
                       None, suite_version)
 
 
@@ -188,10 +190,9 @@ class DaskExecutor:
                 "every other result is stored.")
 
     def _suite_version(self, task: GradingTask) -> str:
-        where = (task.slug, task.assignments_dir)
+        where = (task.slug, task.course)
         if where not in self._versions:
-            root = Path(task.assignments_dir) if task.assignments_dir else None
-            self._versions[where] = load_assignment(task.slug, root).suite_version
+            self._versions[where] = load_assignment(task.slug, Path(task.course)).suite_version
         return self._versions[where]
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ class GradingTask:
     submission: str
     path: str
     slug: str
-    assignments_dir: str | None
+    course: str  # the course folder (assignments/ and reference/)
     digest: str  # content hash of the file when the batch found it
     problem: str | None = None  # set when the file must not be read (the message says why)
     feedback_out: str | None = None  # write feedback pages under this --out folder (local processes only)
@@ -43,7 +43,7 @@ def run_task(task: GradingTask) -> SubmissionResult:
     Feedback pages are drawn here too when asked: rendering plots costs as much as grading, so it
     belongs in the parallel grading processes, not in the batch process that stores results.
     """
-    assignment = load_assignment(task.slug, Path(task.assignments_dir) if task.assignments_dir else None)
+    assignment = load_assignment(task.slug, Path(task.course))
     result = grade_notebook(Path(task.path), task.submission, assignment, problem=task.problem)
     if task.feedback_out is not None:
         write_feedback(Path(task.feedback_out), result, assignment, notebook=Path(task.path))

@@ -17,6 +17,8 @@ def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, pu
     """Grade ``path`` with the hidden suite (or the public one). ``problem`` marks a file that must
     not be read (the batch found it unfit); every test then fails with that message."""
     started = time.monotonic()
+    if not public:
+        assignment.require_hidden_suite()
     if problem is None:
         try:
             cells = read_code_cells(path)

@@ -35,6 +35,10 @@ class Protections:
     landlock_abi: int
     seccomp: bool
     turned_off: frozenset[str] = frozenset()  # layers named in $AUTOGRADER_DISABLE_PROTECTIONS
+    # Why a layer is missing on this machine and how to get it (from detection; defaults for the tests).
+    bwrap_problem: str = ("bubblewrap is not installed; install it with `apt-get install bubblewrap` (without it "
+                          "the worker sees the grader's filesystem, less what Landlock denies, and its network)")
+    uid_problem: str = "the grader is not running as root, so workers keep its uid"
 
     @property
     def profile(self) -> str:
@@ -50,19 +54,18 @@ class Protections:
     def _detected_layers(self) -> list[Layer]:
         return [
             Layer("bubblewrap", bool(self.bwrap),
-                  "namespaces: no network, own pids, read-only view without hidden tests or reference, "
-                  "size-capped scratch" if self.bwrap else
-                  "bubblewrap is missing or cannot create namespaces here; install it with "
-                  "`apt-get install bubblewrap` (without it the worker sees the grader's filesystem and network)"),
+                  "namespaces: no network, own pids and IPC, read-only view without course content, "
+                  "size-capped scratch" if self.bwrap else self.bwrap_problem),
             Layer("dedicated uid", self.uid_switch,
                   "each concurrent worker runs as its own non-root uid with RLIMIT_NPROC" if self.uid_switch else
-                  _uid_switch_missing()),
+                  f"{self.uid_problem}; every worker still drops all capabilities and sets no_new_privs"),
             Layer("Landlock", self.landlock_abi > 0,
                   f"filesystem: read-only view, writes only in scratch (kernel ABI {self.landlock_abi}"
                   f"{', signals scoped' if self.landlock_abi >= 6 else ''})" if self.landlock_abi else
                   "the kernel has no Landlock (Linux 5.13+ with landlock in the lsm= boot list)"),
             Layer("seccomp", self.seccomp,
-                  "no sockets, new processes, exec, ptrace, mounts or namespaces" if self.seccomp else
+                  "an allow-list of system calls: no sockets, new processes, exec, ptrace, mounts, namespaces "
+                  "or IPC" if self.seccomp else
                   "seccomp needs libseccomp2 (`apt-get install libseccomp2`)"),
             Layer("rlimits", True, "address space, CPU time, file size, open files, no core dumps"),
         ]
@@ -70,39 +73,59 @@ class Protections:
     def missing(self) -> list[Layer]:
         return [layer for layer in self.layers() if not layer.active]
 
+    def summary(self) -> str:
+        """The profile and every layer, one per line, for logs an instructor reads."""
+        lines = [f"Sandbox profile: {self.profile}"]
+        lines += [f"  {'active ' if layer.active else 'MISSING'} {layer.name}: {layer.detail}"
+                  for layer in self.layers()]
+        return "\n".join(lines)
 
-def _uid_switch_missing() -> str:
-    if os.geteuid() != 0:
-        return "the grader is not running as root, so workers share its uid (a fork bomb is stopped by seccomp)"
-    return ("the Python installation is not readable by other users and bubblewrap is missing; "
-            "install bubblewrap (`apt-get install bubblewrap`)")
 
-
-DISABLE_ENV = "AUTOGRADER_DISABLE_PROTECTIONS"  # for measuring and testing weaker profiles
+DISABLE_ENV = "AUTOGRADER_DISABLE_PROTECTIONS"  # for measuring weaker profiles (benchmarks)
 
 
 @functools.cache
 def detect() -> Protections:
     forced_off = frozenset(os.environ.get(DISABLE_ENV, "").replace(",", " ").split())
-    bwrap = None if "bubblewrap" in forced_off else _working_bwrap()
-    uid_switch = "uid" not in forced_off and os.geteuid() == 0 and (bwrap is not None or _python_world_readable())
+    bwrap, bwrap_problem = (None, "") if "bubblewrap" in forced_off else _working_bwrap()
+    unreadable = _unreadable_by_others()
+    if os.geteuid() != 0:
+        uid_switch, uid_problem = False, "the grader is not running as root, so workers keep its uid"
+    elif bwrap is None and unreadable:
+        uid_switch, uid_problem = False, (
+            f"bubblewrap is missing and the Python that runs the grader is in {unreadable}, which other users "
+            "cannot read, so workers run as root; install the grader in a venv made from a Python every user "
+            "can read (for example `/usr/bin/python3 -m venv /opt/autograder`), or install bubblewrap")
+    else:
+        uid_switch, uid_problem = "uid" not in forced_off, ""
     abi = 0 if "landlock" in forced_off else confine.landlock_abi()
     seccomp = "seccomp" not in forced_off and confine.seccomp_available()
-    return Protections(bwrap, uid_switch, abi, seccomp, forced_off & {"bubblewrap", "uid", "landlock", "seccomp"})
+    return Protections(bwrap, uid_switch, abi, seccomp, forced_off & {"bubblewrap", "uid", "landlock", "seccomp"},
+                       bwrap_problem=bwrap_problem, uid_problem=uid_problem)
 
 
-def _working_bwrap() -> str | None:
-    """bubblewrap's path if it can build the sandbox here (it may be installed yet refused namespaces)."""
+def _working_bwrap() -> tuple[str | None, str]:
+    """bubblewrap's path if it can build the sandbox here, else None and why not (it may be installed
+    yet refused namespaces, as in most containers)."""
     path = shutil.which("bwrap") or next((p for p in ("/usr/bin/bwrap", "/bin/bwrap") if os.access(p, os.X_OK)),
                                          None)
     if path is None:
-        return None
+        return None, Protections.bwrap_problem
     probe = [path, *namespace_arguments(), "--ro-bind", "/", "/", "--", "/bin/true"]
     try:
         subprocess.run(probe, check=True, capture_output=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return path
+    except subprocess.CalledProcessError as error:
+        said = error.stderr.decode("utf-8", "replace").strip().splitlines()
+        return None, (f"bubblewrap ({path}) cannot create namespaces here ({said[-1] if said else 'no message'}). "
+                      + ("In a container, start it with the capability SYS_ADMIN and a seccomp profile that "
+                         "allows unshare (Docker: --cap-add SYS_ADMIN --security-opt seccomp=unconfined)"
+                         if os.geteuid() == 0 else
+                         "It needs unprivileged user namespaces: `sysctl -w kernel.unprivileged_userns_clone=1` "
+                         "and a nonzero user.max_user_namespaces, or an AppArmor profile that allows bwrap "
+                         "(Ubuntu 24.04+)"))
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, f"bubblewrap ({path}) could not be started ({error})"
+    return path, ""
 
 
 def namespace_arguments() -> list[str]:
@@ -123,19 +146,17 @@ def namespace_arguments() -> list[str]:
     return [*common, "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
 
 
-def _python_world_readable() -> bool:
-    """Without bubblewrap, a worker with another uid must read Python where it is installed."""
-    return all(_traversable_by_others(Path(path)) for path in worker_view().read_paths)
-
-
-def _traversable_by_others(path: Path) -> bool:
-    for folder in [path, *path.parents]:
-        try:
-            if not folder.stat().st_mode & 0o005:
-                return False
-        except OSError:
-            return False
-    return True
+def _unreadable_by_others() -> str | None:
+    """Without bubblewrap, a worker with another uid must read Python where it is installed: the first
+    folder on the way to it that other users cannot enter or read, or None."""
+    for path in worker_view().read_paths:
+        for folder in [*reversed(Path(path).parents), Path(path)]:
+            try:
+                if not folder.stat().st_mode & 0o005:
+                    return f"{folder} (mode {folder.stat().st_mode & 0o777:04o})"
+            except OSError:
+                return str(folder)
+    return None
 
 
 _warned = False

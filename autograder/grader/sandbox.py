@@ -10,7 +10,6 @@ import json
 import multiprocessing.util
 import os
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from autograder.grader import protections
 from autograder.grader.uids import UidLease
 from autograder.grader.worker_view import SYSTEM_READ_PATHS, WorkerView, worker_view
 from autograder.worker import confine
+from autograder.worker.cleanup import remove_tree
 
 # Variables a worker gets; everything else of the grader's environment (tokens, paths to the
 # gradebook) stays out of reach of student code.
@@ -54,7 +54,7 @@ def remove_stale_folders(temporary: Path) -> None:
     for folder in temporary.glob(f"{FOLDER_PREFIX}*-*"):
         owner = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
         if owner.isdigit() and not _process_exists(int(owner)):
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
 
 
 def _process_exists(pid: int) -> bool:
@@ -67,7 +67,12 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-class ZygoteFailed(RuntimeError):
+class WorkerSetupFailed(RuntimeError):
+    """A worker could not be started or confined: a fault of the grader's machine, never of a student.
+    Grading stops with the message rather than give anyone a grade for it."""
+
+
+class ZygoteFailed(WorkerSetupFailed):
     """The sandboxed parent of workers could not be started or stopped answering."""
 
 
@@ -84,13 +89,17 @@ class Zygote:
         self.protections = protections.detect()
         protections.warn_once()
         remove_stale_folders(Path(tempfile.gettempdir()))
-        # Holds the zygote's log, and the workers' scratch folders when there is no bubblewrap tmpfs.
+        # The zygote's log: only the grader reads it (mkdtemp makes the folder 0700).
         self.host_folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+        self.scratch_folder: Path | None = None
         if self.protections.bwrap:
             self.scratch_root = SCRATCH
         else:
-            self.scratch_root = str(self.host_folder / "scratch")
-            os.mkdir(self.scratch_root, 0o711)  # children make their own folders inside, one uid each
+            # The workers' scratch folders, without a bubblewrap tmpfs: a folder of its own that every
+            # worker uid may enter but not list (each makes its own 0700 folder inside).
+            self.scratch_folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-scratch-"))
+            self.scratch_folder.chmod(0o711)
+            self.scratch_root = str(self.scratch_folder)
         self.view = worker_view()
         grader_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = grader_end
@@ -102,7 +111,7 @@ class Zygote:
         command = [sys.executable, "-I", "-m", "autograder.worker.zygote", str(zygote_end.fileno())]
         if self.protections.bwrap:
             command = [*_bwrap_arguments(self.protections.bwrap, self.view, environment), "--", *command]
-        log = open(self.host_folder / "worker.log", "wb")  # noqa: SIM115 - handed to the child
+        log = open(self.host_folder / "zygote.log", "wb")  # noqa: SIM115 - handed to the child
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -147,7 +156,7 @@ class Zygote:
 
     def log_tail(self, limit: int = 2000) -> str:
         try:
-            return (self.host_folder / "worker.log").read_bytes()[-limit:].decode("utf-8", "replace")
+            return (self.host_folder / "zygote.log").read_bytes()[-limit:].decode("utf-8", "replace")
         except OSError:
             return ""
 
@@ -158,7 +167,9 @@ class Zygote:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        shutil.rmtree(self.host_folder, ignore_errors=True)
+        for folder in (self.host_folder, self.scratch_folder):
+            if folder is not None:
+                remove_tree(folder)
 
 
 _zygote: Zygote | None = None
@@ -166,9 +177,11 @@ _ZYGOTE_SECONDS = 30.0
 
 
 def zygote() -> Zygote:
-    """This process's zygote, started on first use, and again if it died or the protections changed."""
+    """This process's zygote, started on first use, and again if it died, the protections changed or a
+    course loaded since must be hidden from it."""
     global _zygote
-    if _zygote is None or not _zygote.alive() or _zygote.protections != protections.detect():
+    if (_zygote is None or not _zygote.alive() or _zygote.protections != protections.detect()
+            or _zygote.view != worker_view()):
         if _zygote is not None:
             _zygote.close()
         else:
@@ -198,7 +211,7 @@ class WorkerProcess:
         confinement = confine.Confinement(
             uid=self.uid_lease.uid if self.uid_lease else None,
             max_processes=_MAX_PROCESSES if self.uid_lease else None,
-            landlock_read=[*parent.view.split(), *SYSTEM_READ_PATHS, "/dev"] if self.protections.landlock_abi else [],
+            landlock_read=parent.view.landlock_reads() if self.protections.landlock_abi else [],
             landlock_write=["/dev/null"] if self.protections.landlock_abi else [],
             seccomp=self.protections.seccomp,
         )
@@ -244,9 +257,11 @@ class WorkerProcess:
             if -code == signal.SIGXCPU:
                 return f"it used up its CPU time ({name})"
             return f"it was ended by signal {name}"
-        if code == _SET_UP_FAILED:
-            return f"the grader could not set it up ({self._zygote.log_tail(500).strip()})"
         return f"it exited with status {code}"
+
+    def setup_log(self) -> str:
+        """The end of the zygote's log: set-up failures are written there (workers' own output is not)."""
+        return self._zygote.log_tail(1000).strip() or "empty"
 
     def close(self) -> None:
         self.kill()
@@ -263,7 +278,6 @@ def start_worker(budgets: Budgets) -> WorkerProcess:
 SCRATCH = "/scratch"
 _SCRATCH_MB = 256  # the zygote's tmpfs, shared by its children one after another
 _MAX_PROCESSES = 64  # threads count too; the worker itself needs one
-_SET_UP_FAILED = 70  # autograder.worker.zygote.SET_UP_FAILED (not imported: that module loads numpy)
 
 
 def _bwrap_arguments(bwrap: str, view: WorkerView, environment: dict[str, str]) -> list[str]:

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.grader.sandbox import Budgets, WorkerProcess, start_worker
+from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
 from autograder.worker import wire
+
+_READY_SECONDS = 30.0  # forking and confining a worker takes milliseconds; this is for a loaded machine
 
 
 class SubmissionFault(Exception):
@@ -131,6 +133,7 @@ class WorkerSession:
         deadline = started + self.budgets.notebook_seconds
         self._worker = start_worker(self.budgets)
         self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
+        self._await_ready(self._channel, self._worker)
         self._current_cell = None
         cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]
         try:
@@ -148,6 +151,20 @@ class WorkerSession:
             problem = self._describe_failure(error, subject, self.budgets.notebook_seconds)
             self._stop_worker()
             return LoadReport(seconds=time.monotonic() - started, problem=problem)
+
+    def _await_ready(self, channel: wire.Channel, worker: WorkerProcess) -> None:
+        """The worker's first frame says it is set up and confined; before it, no student code has run,
+        so a worker that fails here is the grader's fault (its machine or installation), never a grade."""
+        try:
+            op, _ = channel.receive(time.monotonic() + _READY_SECONDS)
+        except wire.ProtocolError as error:
+            self._stop_worker()
+            raise WorkerSetupFailed(f"A worker process could not be set up ({error}; {worker.exit_description()}); "
+                                    f"its parent's log: {worker.setup_log()}. Run `autograder doctor` on this "
+                                    "machine.") from None
+        if op != "ready":
+            self._stop_worker()
+            raise WorkerSetupFailed(f"A worker process sent {op!r} before saying it was ready.")
 
     @staticmethod
     def _load_report(data: Any, seconds: float) -> LoadReport:

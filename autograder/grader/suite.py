@@ -41,6 +41,7 @@ def run_suite(suite: Path, assignment: Assignment, session: WorkerSession) -> li
     plugin = _GradingPlugin(assignment, session)
     arguments = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parent), "--import-mode=importlib",
                  "--assert=plain", "-s", *_UNUSED_PLUGINS, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    _import_reference_from(assignment.course)
     with _no_plugin_autoload(), _fresh_modules_of(suite.parent):
         exit_code = pytest.main(arguments, plugins=[plugin])
     if plugin.errors:
@@ -48,6 +49,19 @@ def run_suite(suite: Path, assignment: Assignment, session: WorkerSession) -> li
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
         raise SuiteError(f"The suite {suite} did not run (pytest exit code {int(exit_code)}).")
     return plugin.results
+
+
+def _import_reference_from(course: Path) -> None:
+    """Let suites import ``reference`` from ``course`` (the grading process only; workers run ``python -I``
+    and never see the course). Reference modules of another course loaded before are forgotten."""
+    folder = str(course / "reference")
+    loaded = sys.modules.get("reference")
+    if loaded is not None and folder not in list(getattr(loaded, "__path__", [])):
+        for name in [n for n in sys.modules if n == "reference" or n.startswith("reference.")]:
+            del sys.modules[name]
+    if str(course) in sys.path:
+        sys.path.remove(str(course))
+    sys.path.insert(0, str(course))
 
 
 @contextlib.contextmanager

@@ -1,15 +1,17 @@
 """What a worker may read: the folders its Python needs, minus everything the grader keeps secret.
 
 The reading list comes from the worker's own interpreter (``python -I`` prints its ``sys.path``),
-not from the grader's, whose path also holds the current folder and test roots. Secret folders
-(``reference/``, the assignments with their hidden suites) are cut out of it: bubblewrap covers them
-with empty tmpfs mounts; Landlock, which can only allow, gets the folder split around them.
+not from the grader's, whose path also holds the current folder and test roots. Course content
+(``reference/`` and ``assignments/`` of every course this process loaded, see :func:`keep_secret`) is
+never installed where Python looks, but should a course sit inside one of those folders, it is cut
+out: bubblewrap covers it with an empty tmpfs; Landlock, which can only allow, gets the folder split
+around it, with rules on real directories only (a rule on a symlink such as a venv's ``lib64 -> lib``
+would open its whole target).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,7 +22,14 @@ from pathlib import Path
 
 # Shared libraries, the dynamic loader's cache and time zones: what any Python on Linux reads.
 SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cache", "/etc/localtime")
-TRUSTED_PACKAGES = ("reference", "assignments")
+# Devices a worker reads: no /dev/shm, where other processes' shared memory lives.
+DEVICE_READ_PATHS = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+_secrets: set[str] = set()
+
+
+def keep_secret(*folders: Path) -> None:
+    """Never let a worker of this process read ``folders`` (a course's ``assignments/`` and ``reference/``)."""
+    _secrets.update(os.path.realpath(folder) for folder in folders)
 
 
 @dataclass(frozen=True)
@@ -32,14 +41,25 @@ class WorkerView:
         """The read paths with the hidden folders cut out (for allow-only mechanisms like Landlock)."""
         return split_around(self.read_paths, self.hidden)
 
+    def landlock_reads(self) -> list[str]:
+        """Everything a worker may read, for Landlock: real paths only (a rule follows a link to all of
+        its target, so /lib -> usr/lib is given as /usr/lib), hidden folders cut out, a few devices."""
+        system = (os.path.realpath(path) for path in SYSTEM_READ_PATHS if os.path.exists(path))
+        return split_around(outermost([*self.read_paths, *system]), self.hidden) + [
+            path for path in DEVICE_READ_PATHS if os.path.exists(path)]
+
+
+def worker_view() -> WorkerView:
+    """What a worker started now may read: changes when a course is loaded inside a read path."""
+    read_paths = _read_paths()
+    hidden = sorted(s for s in _secrets if any(_inside(s, r) for r in read_paths))
+    return WorkerView(read_paths, tuple(hidden))
+
 
 @functools.cache
-def worker_view(extra_hidden: tuple[str, ...] = ()) -> WorkerView:
+def _read_paths() -> tuple[str, ...]:
     paths = {*_interpreter_paths(), str(Path(__file__).resolve().parents[1])}  # the autograder package
-    read_paths = outermost(os.path.realpath(p) for p in paths if os.path.exists(p))
-    secrets = {*trusted_package_folders(), *(os.path.realpath(p) for p in extra_hidden)}
-    hidden = sorted(s for s in secrets if any(_inside(s, r) for r in read_paths))
-    return WorkerView(tuple(read_paths), tuple(hidden))
+    return tuple(outermost(os.path.realpath(p) for p in paths if os.path.exists(p)))
 
 
 def _interpreter_paths() -> list[str]:
@@ -53,15 +73,6 @@ def _interpreter_paths() -> list[str]:
         entries = [*sys.path[1:], sys.prefix, sys.base_prefix, sys.exec_prefix]
     entries.append(os.path.dirname(os.path.realpath(sys.executable)))
     return [e for e in entries if e and os.path.isabs(e)]
-
-
-def trusted_package_folders() -> list[str]:
-    folders = []
-    for name in TRUSTED_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            folders.append(os.path.realpath(location))
-    return folders
 
 
 def outermost(paths: Iterable[str]) -> list[str]:
@@ -78,14 +89,19 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def split_around(read_paths: Iterable[str], hidden: Iterable[str]) -> list[str]:
-    """Replace each read path that contains a hidden folder by its entries, recursively, minus the hidden."""
+    """Replace each read path that contains a hidden folder by its entries, recursively, minus the hidden.
+
+    Entries that are symbolic links are left out: Landlock opens a rule's path following links, so a
+    rule on ``venv/lib64 -> lib`` would allow all of ``lib``, hidden folder included. A link's target is
+    readable only if it is a read path or lies in one under its own name.
+    """
     hidden = list(hidden)
     result: list[str] = []
     for path in read_paths:
         inner = [h for h in hidden if _inside(h, path)]
         if not inner:
             result.append(path)
-        elif path not in inner and os.path.isdir(path):
+        elif path not in inner and os.path.isdir(path) and not os.path.islink(path):
             children = sorted(os.path.join(path, name) for name in os.listdir(path))
-            result.extend(split_around(children, inner))
+            result.extend(split_around([c for c in children if not os.path.islink(c)], inner))
     return result

@@ -3,8 +3,9 @@
 Runs inside the untrusted process, in this order (each step needs the ones before it):
 
 1. drop to the dedicated uid the grader chose (so RLIMIT_NPROC counts, and nothing owned by root or
-   by the grader is writable or signalable);
-2. ``PR_SET_NO_NEW_PRIVS`` (required by Landlock and seccomp without privileges);
+   by the grader is writable or signalable); without one, drop every capability (bounding, ambient,
+   effective, permitted and inheritable sets), so that even a worker left with uid 0 holds none;
+2. ``PR_SET_NO_NEW_PRIVS``, always (nothing it runs can gain privileges; Landlock and seccomp need it);
 3. Landlock: read-only access to the folders Python needs, read-write access to the scratch folder
    only, and (kernel ABI 6+) no signals to processes outside the worker;
 4. seccomp: no sockets, no new processes, no exec, no ptrace, no mounts, no namespaces, no bpf or
@@ -61,10 +62,10 @@ class Confinement:
 def apply(confinement: Confinement) -> None:
     if confinement.uid is not None:
         drop_privileges(confinement.uid)
+    drop_capabilities()  # a uid switch leaves the inheritable set, and without one nothing is dropped yet
     if confinement.max_processes is not None:
         resource.setrlimit(resource.RLIMIT_NPROC, (confinement.max_processes, confinement.max_processes))
-    if confinement.landlock_read or confinement.landlock_write or confinement.seccomp:
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
     if confinement.landlock_read or confinement.landlock_write:
         restrict_filesystem(confinement.landlock_read, confinement.landlock_write)
     if confinement.seccomp:
@@ -77,9 +78,46 @@ def drop_privileges(uid: int) -> None:
     os.setresuid(uid, uid, uid)
     if os.getuid() != uid or os.geteuid() != uid:
         raise RuntimeError(f"could not switch to uid {uid}")
-    with open("/proc/self/status") as status:  # switching from root to a uid drops every capability
-        if any(line.startswith(("CapEff:", "CapPrm:")) and int(line.split()[1], 16) for line in status):
-            raise RuntimeError(f"uid {uid} kept capabilities")
+
+
+_PR_CAPBSET_DROP = 24
+_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> None:
+    """Give up every capability for good: a worker that keeps uid 0 (no dedicated uid) is then root in
+    name only (no overriding file permissions, no signalling or re-limiting others, no mknod, mounts,
+    hostname...), and nothing it could execute gets any back."""
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())  # noqa: SIM115 - one read of a tiny file
+    for capability in range(last + 1):
+        if _libc.prctl(_PR_CAPBSET_DROP, ctypes.c_ulong(capability), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0)) != 0 and ctypes.get_errno() != errno.EPERM:
+            break  # EPERM: without CAP_SETPCAP there is nothing in the effective set to drop anyway
+    _libc.prctl(_PR_CAP_AMBIENT, ctypes.c_ulong(_PR_CAP_AMBIENT_CLEAR_ALL), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                ctypes.c_ulong(0))
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()  # all zero
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"capset: {os.strerror(code)}")
+    _check_no_capabilities()
+
+
+def _check_no_capabilities() -> None:
+    with open("/proc/self/status") as status:
+        held = [line.split(":")[0] for line in status
+                if line.startswith(("CapEff:", "CapPrm:", "CapInh:", "CapAmb:")) and int(line.split()[1], 16)]
+    if held:
+        raise RuntimeError(f"the worker still holds capabilities ({', '.join(held)})")
 
 
 # ----------------------------------------------------------------------------------------- Landlock

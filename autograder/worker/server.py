@@ -5,8 +5,7 @@ scores: it receives the notebook's code cells, the assignment's public problem f
 requests, all as plain data over :mod:`autograder.worker.wire`. Anything it sends back is re-checked by the
 grader, so nothing here needs to be trusted; it only needs to be convenient and fast.
 
-Forked by :mod:`autograder.worker.zygote` for each submission (or started on its own as
-``python -I -m autograder.worker.server READ_FD WRITE_FD CONFINEMENT_JSON``).
+Forked by :mod:`autograder.worker.zygote` for each submission, already confined.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import contextlib
 import functools
 import inspect
 import io
-import json
 import linecache
 import os
 import sys
@@ -27,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.worker import confine, wire
+from autograder.worker import wire
 from autograder.worker.cells import ShellShim, to_python
 
 
@@ -261,21 +259,14 @@ def _arrays_to_watch(function: Callable[..., Any], args: list[Any], kwargs: dict
             for label, value in bound.items() if isinstance(value, np.ndarray)]
 
 
-def serve(read_fd: int, write_fd: int, confinement: confine.Confinement) -> None:
-    """Confine this process, then serve the grader until it says exit; never returns."""
-    # Confine last, after every import the worker itself needs, and before any student code.
-    confine.apply(confinement)
+def serve(read_fd: int, write_fd: int) -> None:
+    """Tell the grader this (confined) worker is ready, then serve it until it says exit; never returns.
+
+    "ready" is the first frame, sent before any student code: a worker that ends before sending it
+    failed in its set-up (the grader's fault); one that ends after it was ended by student code.
+    """
     server = WorkerServer(wire.Channel(read_fd, write_fd, nonblocking=False))
     with contextlib.suppress(wire.ChannelClosed):  # the grader went away: nothing left to do
+        server.send("ready", None)
         server.serve()
-    sys.stdout.flush()
     os._exit(0)  # skip atexit handlers a notebook may have registered
-
-
-def main(argv: list[str]) -> None:
-    confinement = confine.Confinement.from_json(json.loads(argv[3])) if len(argv) > 3 else confine.Confinement()
-    serve(int(argv[1]), int(argv[2]), confinement)
-
-
-if __name__ == "__main__":
-    main(sys.argv)

@@ -5,8 +5,9 @@ Started by the grader (inside bubblewrap when available) as
 socket (``SOCK_SEQPACKET``, JSON messages) the grader asks it to:
 
 * ``spawn`` (with the worker's two pipe ends attached as file descriptors): fork a child that
-  takes its own session, scratch folder, rlimits, uid, Landlock and seccomp, then serves the grader
-  exactly like a freshly started worker; replies ``{"pid": ...}``;
+  takes its own session, scratch folder, rlimits, uid, Landlock and seccomp, points its standard
+  output and error at /dev/null (nothing it writes there reaches the zygote's log or a neighbour),
+  then serves the grader exactly like a freshly started worker; replies ``{"pid": ...}``;
 * ``kill``: end that child's process group, reap it, remove its scratch folder; replies with its
   exit status (negative: the signal that ended it), so a child that already exited reports its own.
 
@@ -21,7 +22,6 @@ import json
 import os
 import random
 import resource
-import shutil
 import signal
 import socket
 import sys
@@ -31,6 +31,7 @@ import numpy as np
 
 from autograder.worker import confine, server
 from autograder.worker.cells import _transformer
+from autograder.worker.cleanup import remove_tree
 
 _MAX_MESSAGE = 1 << 20
 SET_UP_FAILED = 70  # exit status of a child whose set-up failed
@@ -74,6 +75,9 @@ def main(argv: list[str]) -> None:
 
 
 def _spawn(request: dict[str, Any], fds: list[int], control: socket.socket) -> int:
+    # A worker sharing the grader's uid (no dedicated uids) owns the scratch root and may have made it
+    # unreadable; every worker must be able to enter its own folder there.
+    os.chmod(os.path.dirname(request["scratch"]), 0o711)
     pid = os.fork()
     if pid:
         return pid
@@ -81,12 +85,15 @@ def _spawn(request: dict[str, Any], fds: list[int], control: socket.socket) -> i
     try:
         control.close()
         read_fd, write_fd, confinement = _set_up_worker(request, fds)
+        # Confine last, after every import the worker itself needs, and before any student code.
+        confine.apply(confinement)
+        _silence_standard_streams()
     except BaseException as error:  # anything before student code is the grader's to report
         print(f"worker set-up failed: {error!r}", file=sys.stderr)
         sys.stderr.flush()
         os._exit(SET_UP_FAILED)
     try:
-        server.serve(read_fd, write_fd, confinement)
+        server.serve(read_fd, write_fd)
     finally:
         os._exit(1)
 
@@ -110,6 +117,15 @@ def _set_up_worker(request: dict[str, Any], fds: list[int]) -> tuple[int, int, c
     return read_fd, write_fd, confinement
 
 
+def _silence_standard_streams() -> None:
+    """Send what the worker writes to fds 1 and 2 nowhere: they were the zygote's log, shared by every
+    worker. Cells' printed output is captured by the server in Python; the rest is not the grader's to keep."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
 def _end(pid: int, scratch: str | None) -> int:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
@@ -121,7 +137,7 @@ def _end(pid: int, scratch: str | None) -> int:
     except ChildProcessError:
         code = -int(signal.SIGKILL)
     if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_tree(scratch)
     return code
 
 

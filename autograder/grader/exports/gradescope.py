@@ -1,5 +1,7 @@
 """The Gradescope autograder zip: ``setup.sh``, ``run_autograder``, ``requirements.txt``, a wheel of
-this package and a copy of the assignment's suites.
+the engine and, under ``course/``, the course content grading needs (:func:`grading_files`: the
+assignment's suites, problems and configuration, and the reference modules its suites import).
+Solutions, source notebooks and other assignments' files are never in it.
 
 Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` there once to build its
 image, then for each submission copies ``run_autograder`` to ``/autograder/run_autograder`` and runs
@@ -16,24 +18,33 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.grader.assignment import Assignment
+from autograder.grader.assignment import Assignment, grading_files
 from autograder.grader.exports.wheel import DISTRIBUTION, build_wheel
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"
 PYTHON_ENV = "AUTOGRADER_PYTHON"
 
-# Students never see the zip, but their code runs next to /autograder/source: leave out what a
-# submission must not be able to read (solutions), which grading does not need anyway.
-_LEFT_OUT = {"solutions", "source", "__pycache__", ".ipynb_checkpoints"}
-
 _SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, in /autograder/source, when it builds the autograder image.
-# It installs Python 3.11+ if the image lacks it, the grader's dependencies from PyPI, and the grader
-# itself from the wheel in this zip (never from the network, so the grader is exactly the exported one).
+# It installs what the sandbox uses where the image allows (bubblewrap, libseccomp2), Python 3.11+ if
+# the image lacks it, the grader's dependencies from PyPI, and the grader itself from the wheel in this
+# zip (never from the network, so the grader is exactly the exported one).
 set -euo pipefail
 ROOT="${{{root_env}:-/autograder}}"
 SOURCE="$ROOT/source"
+
+export DEBIAN_FRONTEND=noninteractive
+apt_install() {{
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 \\
+        || {{ apt-get update -q >/dev/null 2>&1 \\
+            && apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1; }}
+}}
+# The sandbox's layers (see `autograder doctor`): without them grading still works, with fewer protections.
+for package in bubblewrap libseccomp2; do
+    apt_install "$package" || echo "Could not install $package; students' code runs without the protection it gives."
+done
 
 find_python() {{
     for candidate in python3.13 python3.12 python3.11 python3; do
@@ -46,7 +57,6 @@ find_python() {{
     return 1
 }}
 
-export DEBIAN_FRONTEND=noninteractive
 if ! PYTHON="$(find_python)"; then
     # Gradescope's Ubuntu 22.04 base image has Python 3.10; Ubuntu's universe repository has 3.11.
     apt-get update
@@ -63,12 +73,14 @@ fi
 "$ROOT/venv/bin/python" -m pip install --disable-pip-version-check -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -m pip install --disable-pip-version-check --no-index --no-deps "$SOURCE/{wheel}"
 "$ROOT/venv/bin/python" -c 'import autograder.grader.grading' && echo "gd-autograder is installed."
+"$ROOT/venv/bin/autograder" doctor || true  # the protections students' code will run under
 """
 
 _RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
 # Gradescope runs this for every submission: grade the notebook in /autograder/submission with the
-# hidden suite of {slug!r} and write /autograder/results/results.json (exactly one, always).
+# hidden suite of {slug!r} and write /autograder/results/results.json (exactly one, always). What it
+# prints (the sandbox profile among it) is the autograder output only instructors see.
 set -euo pipefail
 ROOT="${{{root_env}:-/autograder}}"
 PYTHON="${{{python_env}:-$ROOT/venv/bin/python}}"
@@ -93,10 +105,8 @@ def build_zip(assignment: Assignment, destination: Path) -> Path:
             "requirements.txt": (("\n".join(requirements()) + "\n").encode(), 0o644),
             wheel.name: (wheel.read_bytes(), 0o644),
         }
-    for path in sorted(assignment.folder.rglob("*")):
-        relative = path.relative_to(assignment.folder)
-        if path.is_file() and not _LEFT_OUT & set(relative.parts):
-            files[f"assignments/{assignment.slug}/{relative.as_posix()}"] = (path.read_bytes(), 0o644)
+    for relative, path in grading_files(assignment):
+        files[f"course/{relative}"] = (path.read_bytes(), 0o644)
 
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(destination.name + ".tmp")

@@ -1,7 +1,7 @@
 """Grading one Gradescope submission: ``python -m autograder.grader.exports.gradescope_run --assignment SLUG``.
 
 ``run_autograder`` (from ``autograder export gradescope``) calls this. It grades the one notebook in
-``<root>/submission`` with the suite copied to ``<root>/source/assignments/<slug>`` and writes exactly
+``<root>/submission`` with the course content copied to ``<root>/source/course`` and writes exactly
 one ``<root>/results/results.json``, whatever happens: a submission with no notebook or several, or a
 broken suite, gets a result with score 0 and a message saying what to do, because Gradescope shows
 students nothing useful when the file is missing.
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path = root / "results" / "results.json"
     status = 0
     try:
-        assignment = load_assignment(slug, root / "source" / "assignments")
+        assignment = load_assignment(slug, root / "source" / "course")
         notebooks = submitted_notebooks(submission) if submission.is_dir() else []
         problem = notebook_problem(notebooks, submission)
         notebook = notebooks[0] if problem is None else submission

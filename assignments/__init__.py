@@ -1,1 +1,0 @@
-"""Bundled assignments: each folder holds a config, suites, problem functions and notebooks."""
