@@ -12,7 +12,11 @@ from autograder.grader.batch import BatchError, Outcome, SubmissionFile, discove
 from autograder.grader.executors import local_executor
 from autograder.grader.progress import ProgressReport
 from autograder.grader.results import SubmissionResult
+from autograder.grader.sandbox import WorkerSetupFailed
 from autograder.grader.suite import SuiteError
+
+# Faults of the grader or its machine, never of a student: the command stops with exit status 1.
+GRADER_FAULTS = (SuiteError, WorkerSetupFailed)
 
 COURSE = click.option(
     "--course", type=click.Path(file_okay=False, exists=True, path_type=Path), envvar="AUTOGRADER_COURSE",
@@ -128,6 +132,8 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
                               feedback=True)
     except SuiteError as error:
         raise GraderFault(f"{error}\nFix the suite, then run `autograder validate {slug}`.") from None
+    except WorkerSetupFailed as error:
+        raise GraderFault(str(error)) from None
     except cluster_errors as error:
         raise GraderFault(str(error)) from None
     if summary.interrupted:
@@ -172,7 +178,7 @@ def check(slug: str, course: Path | None, notebook: Path) -> None:
     assignment = _assignment(slug, course, hidden=False)
     try:
         result = grade_notebook(notebook, notebook.stem, assignment, public=True)
-    except SuiteError as error:
+    except GRADER_FAULTS as error:
         raise GraderFault(str(error)) from None
     from autograder.grader.feedback.terminal import render_terminal, use_colour
     from autograder.grader.feedback.view import build_view
@@ -209,7 +215,7 @@ def validate(course: Path | None, slugs: tuple[str, ...]) -> None:
         assignment = _assignment(slug, course)
         try:
             report = validate_assignment(assignment, echo=click.echo)
-        except SuiteError as error:
+        except GRADER_FAULTS as error:
             raise GraderFault(str(error)) from None
         failures += report.failures
     if failures:

@@ -15,9 +15,11 @@ import os
 import sys
 from pathlib import Path
 
+from autograder.grader import protections
 from autograder.grader.assignment import AssignmentError, load_assignment
 from autograder.grader.exports.gradescope import ROOT_ENV
 from autograder.grader.grading import grade_notebook
+from autograder.grader.sandbox import WorkerSetupFailed
 from autograder.grader.suite import SuiteError
 
 
@@ -60,13 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     submission = root / "submission"
     results_path = root / "results" / "results.json"
     status = 0
+    # Gradescope shows what this prints to instructors only (results.json says stdout_visibility hidden).
+    print(protections.detect().summary())
     try:
         assignment = load_assignment(slug, root / "source" / "course")
         notebooks = submitted_notebooks(submission) if submission.is_dir() else []
         problem = notebook_problem(notebooks, submission)
         notebook = notebooks[0] if problem is None else submission
         result = grade_notebook(notebook, notebook.stem, assignment, problem=problem).to_gradescope()
-    except (AssignmentError, SuiteError) as error:
+    except (AssignmentError, SuiteError, WorkerSetupFailed) as error:
         print(f"Grader fault: {error}", file=sys.stderr)
         result, status = fault_result(str(error)), 1
     results_path.parent.mkdir(parents=True, exist_ok=True)
