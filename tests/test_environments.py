@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from autograder.grader.assignment import available_slugs, load_assignment
+from autograder.grader.exports.gradescope import ROOT_ENV
 from autograder.grader.exports.wheel import build_wheel
 from autograder.grader.results import SubmissionResult
 from autograder.grader.validate import expectations, judge
+from click_cli import main
 from tests import environments
+from tests.conftest import COURSE
 from tests.environments import ENVIRONMENTS, Environment, Installation
+from tests.test_export_gradescope import SOLUTIONS, submit, unpack
+from tests.test_results_schema import assert_gradescope_results
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +123,40 @@ def _chown_tree(folder: Path, environment: Environment) -> None:
     uid, gid = _owner(environment)
     for path in [folder, *folder.rglob("*")]:
         shutil.chown(path, uid, gid)
+
+
+def test_the_gradescope_bundle_from_setup_to_results(installation, tmp_path):
+    """setup.sh on a fresh system Python in a folder standing in for /autograder, then run_autograder on a
+    correct and a buggy notebook, in the environment Gradescope really gives (root, Docker's capabilities)."""
+    environment = environments.BY_NAME["gradescope-container"]
+    root = installation.workspace("gradescope-bundle", environment)
+    bundle = tmp_path / "autograder.zip"
+    exported = CliRunner().invoke(main, ["export", "gradescope", "--course", str(COURSE), "gradient-descent",
+                                         "-o", str(bundle)])
+    assert exported.exit_code == 0, exported.output
+    unpack(bundle, root)
+    pip_settings = {name: value for name, value in os.environ.items() if name.startswith("PIP_")}
+    setting_up = environments.run(environment, ["bash", str(root / "source" / "setup.sh")], cwd=root / "source",
+                                  home=root, extra_env={ROOT_ENV: str(root), **pip_settings}, timeout=900)
+    assert setting_up.returncode == 0, setting_up.stdout + setting_up.stderr
+    assert "gd-autograder is installed." in setting_up.stdout
+    installed_python = (root / "venv" / "bin" / "python").resolve()
+    assert installed_python.is_relative_to("/usr"), f"setup.sh must use the system Python, not {installed_python}"
+
+    scores = {}
+    for kind, name in (("correct", "explicit-loops"), ("buggy", "forgot-learning-rate")):
+        submit(root, SOLUTIONS / kind / f"{name}.ipynb")
+        for old in (root / "results").iterdir():
+            old.unlink()
+        graded = environments.run(environment, [str(root / "run_autograder")], cwd=root, home=root,
+                                  extra_env={ROOT_ENV: str(root)})
+        assert graded.returncode == 0, graded.stdout + graded.stderr
+        # The profile goes to the autograder output, which Gradescope shows instructors only.
+        assert "Sandbox profile: reduced" in graded.stdout and "MISSING bubblewrap" in graded.stdout
+        assert "cannot create namespaces here" in graded.stdout
+        data = json.loads((root / "results" / "results.json").read_text())
+        assert_gradescope_results(data)
+        assert data["stdout_visibility"] == "hidden" and "Sandbox profile" not in json.dumps(data)
+        scores[kind] = (data["score"], sum(test["max_score"] for test in data["tests"]))
+    assert scores["correct"][0] == scores["correct"][1] > 0
+    assert 0 < scores["buggy"][0] < scores["buggy"][1]
