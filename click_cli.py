@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from autograder.grader.assignment import AssignmentError, available_slugs, course_root, load_assignment
-from autograder.grader.batch import BatchError, Outcome, SubmissionFile, discover, grade_batch
+from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, discover, grade_batch
 from autograder.grader.executors import local_executor
 from autograder.grader.progress import ProgressReport
 from autograder.grader.results import SubmissionResult
@@ -93,6 +93,7 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
                                "decide how many submissions run at once (one per worker process).")
     assignment = _assignment(slug, course)
     try:
+        check_out_folder(out, slug)
         submissions = discover(paths)
     except BatchError as error:
         raise click.UsageError(str(error)) from None

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from click_cli import main
-from tests.conftest import TEST_COURSE, TOY_CORRECT
+from tests.conftest import COURSE, TEST_COURSE, TOY_CORRECT
 from tests.test_batch import BUGGY_DOUBLE
 
 
@@ -113,3 +113,16 @@ def test_grade_as_a_real_subprocess(tmp_path, write_notebook):
     assert rows["good"]["score"] == "5" and rows["junk"]["score"] == "0"
     junk = json.loads((tmp_path / "out" / "results" / "junk.json").read_text())
     assert "not valid notebook JSON" in junk["output"]
+
+
+def test_an_out_folder_of_another_assignment_is_refused_and_left_as_it_was(tmp_path, write_notebook):
+    write_notebook(TOY_CORRECT, "good.ipynb", tmp_path / "subs")
+    first = run("grade", "--assignment", "toy", "--course", str(TEST_COURSE), "--out", str(tmp_path / "out"),
+                str(tmp_path / "subs"))
+    assert first.exit_code == 0, first.output
+    before = {path: path.read_bytes() for path in (tmp_path / "out").rglob("*") if path.is_file()}
+    other = run("grade", "--assignment", "gradient-descent", "--course", str(COURSE), "--out",
+                str(tmp_path / "out"), str(tmp_path / "subs"))
+    assert other.exit_code == 2
+    assert "holds the outputs of toy; grading gradient-descent there would replace" in other.output
+    assert {path: path.read_bytes() for path in (tmp_path / "out").rglob("*") if path.is_file()} == before

@@ -118,6 +118,22 @@ class BatchSummary:
 Progress = Callable[[SubmissionFile, SubmissionResult, bool], None]
 
 
+def check_out_folder(out: Path, slug: str) -> None:
+    """Refuse an output folder that holds another assignment's outputs: grades.csv, results/ and the
+    report are per folder, so grading ``slug`` there would replace them."""
+    if not (out / "gradebook.sqlite").is_file():
+        return
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        others = [name for name in gradebook.assignments() if name != slug]
+    finally:
+        gradebook.close()
+    if others:
+        raise BatchError(f"{out} holds the outputs of {', '.join(others)}; grading {slug} there would replace its "
+                         f"grades.csv, results and report. Give each assignment its own --out, for example "
+                         f"--out {out.parent / (out.name + '-' + slug)}.")
+
+
 def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: Path, *,
                 regrade: bool = False, progress: Progress | None = None,
                 executor: Executor | None = None, feedback: bool = False) -> BatchSummary:
@@ -126,8 +142,10 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     ``executor`` decides where grading runs (default: in this process). With ``feedback``, every
     result gets its pages under ``feedback/`` (drawn by the grading process when it is local) and the
     batch ends with ``report.html``. On Ctrl-C the batch stops taking submissions, keeps every
-    stored result and still writes ``grades.csv`` and the report of what is stored.
+    stored result and still writes ``grades.csv`` and the report of what is stored. An ``out`` that
+    holds another assignment's outputs is refused (:func:`check_out_folder`).
     """
+    check_out_folder(out, assignment.slug)
     out.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(out / "gradebook.sqlite")
     # Results are not kept in memory while grading: a long batch would grow by every result; the
