@@ -169,16 +169,34 @@ def _gradient_mismatch(loss: Callable[[np.ndarray], float], gradient: Callable[[
 
 
 # -------------------------------------------------------------------------------- gradient descent
-class Recorder:
-    """A grader-side function that keeps a copy of every argument it was called with."""
+class CallBudgetExceeded(RuntimeError):
+    """A recorded function was called more often, or with more data, than any correct solution needs."""
 
-    def __init__(self, function: Callable[[np.ndarray], Any]) -> None:
+
+class Recorder:
+    """A grader-side function that keeps a copy of every argument it was called with.
+
+    It keeps at most ``max_calls`` points and ``max_numbers`` numbers in all (student code decides how
+    often it calls): past either, it raises :class:`CallBudgetExceeded`, which the student's function
+    sees as an error from the function it was given, so the test fails saying so.
+    """
+
+    def __init__(self, function: Callable[[np.ndarray], Any], *, max_calls: int = 20_000,
+                 max_numbers: int = 4_000_000) -> None:
         self.function = function
         self.points: list[np.ndarray] = []
+        self.max_calls = max_calls
+        self._numbers_left = max_numbers
 
     def __call__(self, w: Any) -> Any:
-        self.points.append(np.array(w, dtype=float, copy=True))
-        return self.function(np.array(w, dtype=float))
+        point = np.array(w, dtype=float, copy=True)
+        self._numbers_left -= point.size
+        if len(self.points) >= self.max_calls or self._numbers_left < 0:
+            raise CallBudgetExceeded(f"this function was called {len(self.points) + 1:,} times or with more data "
+                                     f"than a correct solution needs (at most {self.max_calls:,} calls); stop "
+                                     "calling it once you have what you need")
+        self.points.append(point)
+        return self.function(point.copy())
 
 
 def distinct_points(points: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -120,6 +120,17 @@ def test_in_place_modification_of_arguments_is_reported(start):
     assert session.last_call.mutated == []
 
 
+def test_in_place_modification_is_decided_by_the_grader_whatever_the_notebook_patches(start):
+    patches = ("import numpy as np, builtins, inspect\n"
+               "np.array_equal = lambda *a, **k: True\n"
+               "np.ascontiguousarray = lambda a, *x, **k: np.zeros(np.shape(a))\n"
+               "np.save = lambda *a, **k: None\n"
+               "inspect.signature = lambda f: (_ for _ in ()).throw(ValueError('no'))")
+    session = start(patches, "def f(w, g, *, scale):\n    w -= g\n    scale[0] = 9\n    return w")
+    session.call("f", (np.ones(300), np.ones(300)), {"scale": np.ones(1)})
+    assert sorted(session.last_call.mutated) == ["argument 1", "scale"]
+
+
 def test_unsendable_results_are_a_clear_failure(start):
     session = start("class Liar:\n    def __eq__(self, other):\n        return True\n"
                     "def f():\n    return Liar()")

@@ -109,11 +109,53 @@ def test_forged_small_arrays_are_refused(small):
         receive_raw(frame_from_parts(document))
 
 
-def test_numpy_scalars_and_0d_arrays_become_python_numbers():
-    _, got = roundtrip([np.float64(1.5), np.int32(7), np.bool_(True), np.array(2.0)])
-    assert got == [1.5, 7, True, 2.0] and type(got[0]) is float and type(got[1]) is int and type(got[3]) is float
+VALUES_OF_EVERY_KIND = [1.5, 7, True, np.float64(1.5), np.float32(0.25), np.int32(7), np.int64(-3), np.bool_(True),
+                        np.array(2.0), np.array(4, dtype=np.int16), np.arange(3.0), [1.0, 2.0], (1.0, np.float64(2.0))]
+
+
+@pytest.mark.parametrize("value", VALUES_OF_EVERY_KIND, ids=lambda value: f"{type(value).__name__}-{value!r}"[:40])
+def test_every_kind_of_number_keeps_its_type_dtype_and_shape(value):
+    _, got = roundtrip(value)
+    assert type(got) is type(value)
+    if isinstance(value, np.generic | np.ndarray):
+        assert got.dtype == value.dtype and np.shape(got) == np.shape(value) and np.array_equal(got, value)
+    elif isinstance(value, tuple):
+        assert [type(item) for item in got] == [type(item) for item in value] and got == value
+    else:
+        assert got == value
+
+
+def test_many_0d_arrays_travel_inline():
     _, losses = roundtrip([np.array(float(i)) for i in range(1_500)])  # more than max_arrays
-    assert losses == [float(i) for i in range(1_500)]
+    assert [float(loss) for loss in losses] == [float(i) for i in range(1_500)]
+    assert all(loss.shape == () for loss in losses)
+
+
+def test_an_array_referenced_many_times_counts_every_time():
+    """One payload referenced K times is decoded once, but consumers copy each reference: the budget counts them."""
+    blob = io.BytesIO()
+    np.save(blob, np.zeros(1_000_000), allow_pickle=False)
+    references = ",".join(['{"$array":0}'] * 20)
+    document = ('{"op":"return","data":[' + references + "]}").encode()
+    with pytest.raises(wire.ProtocolError, match="more array elements"):
+        receive_raw(frame_from_parts(document, [blob.getvalue()]))
+    fewer = ('{"op":"return","data":[' + ",".join(['{"$array":0}'] * 10) + "]}").encode()
+    _, got = receive_raw(frame_from_parts(fewer, [blob.getvalue()]))
+    assert len(got) == 10
+
+
+def test_a_frame_of_countless_tiny_values_is_refused():
+    document = ('{"op":"return","data":[' + ",".join(["[]"] * 1_100_000) + "]}").encode()
+    with pytest.raises(wire.ProtocolError, match="more values"):
+        receive_raw(frame_from_parts(document), limits=wire.Limits(max_json_bytes=8 * 2**20))
+
+
+def test_arrays_are_written_without_numpys_save_so_a_notebook_cannot_change_what_is_sent(monkeypatch):
+    monkeypatch.setattr(np, "save", lambda *a, **k: (_ for _ in ()).throw(AssertionError("np.save used")))
+    monkeypatch.setattr(np, "ascontiguousarray", lambda *a, **k: np.zeros(1))
+    array = np.arange(1000.0).reshape(10, 100)[:, ::2]  # not contiguous, above the inline size
+    _, got = roundtrip(array)
+    assert np.array_equal(got, array) and wire.fingerprint(got) == wire.fingerprint(array)
 
 
 def test_ndarray_subclass_arrives_as_plain_ndarray():

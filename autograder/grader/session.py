@@ -9,15 +9,100 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
 from autograder.worker import wire
 
 _READY_SECONDS = 30.0  # forking and confining a worker takes milliseconds; this is for a loaded machine
+
+
+class CallbackRefused(ValueError):
+    """The student's code passed the grader's function arguments far larger than the data of the call."""
+
+
+@dataclass(frozen=True)
+class CallbackLimit:
+    """What a grader-side function accepts from student code: no array (nor what its arrays broadcast to)
+    larger than ``FACTOR`` times the largest array the call sent, and never below ``FLOOR`` elements."""
+
+    largest_sent: int
+    FACTOR = 4
+    FLOOR = 4096
+
+    @property
+    def elements(self) -> int:
+        return max(self.FACTOR * self.largest_sent, self.FLOOR)
+
+    def check(self, args: list[Any], kwargs: dict[str, Any]) -> None:
+        shapes = [_shape_of(value) for value in [*args, *kwargs.values()]]
+        shapes = [shape for shape in shapes if shape is not None]
+        total = sum(math.prod(shape) for shape in shapes)
+        try:
+            broadcast = math.prod(np.broadcast_shapes(*shapes)) if shapes else 0
+        except ValueError:  # shapes that do not broadcast together cannot make a larger array that way
+            broadcast = 0
+        if max(total, broadcast) > self.elements:
+            raise CallbackRefused(
+                f"the arguments ({', '.join(str(s) for s in shapes)}) hold or broadcast to more than "
+                f"{self.elements:,} numbers, far more than the data of this call; pass arrays shaped like the "
+                "ones your function was given")
+
+
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, np.ndarray):
+        return value.shape
+    if isinstance(value, list | tuple):
+        try:
+            return np.asarray(value, dtype=float).shape
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _largest_array(value: Any, depth: int = 0) -> int:
+    """The number of elements of the largest array in ``value`` (problem data of WorkerFunctions included)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if depth > 8:
+        return 0
+    if isinstance(value, WorkerFunction):
+        return _largest_array(value.kwargs, depth + 1)
+    if isinstance(value, dict):
+        return max((_largest_array(item, depth + 1) for item in value.values()), default=0)
+    if isinstance(value, list | tuple):
+        return max((_largest_array(item, depth + 1) for item in value), default=0)
+    return 0
+
+
+def _array_fingerprints(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[int | str, str]:
+    """What the grader sent, per array argument: compared with what the worker reports after the call."""
+    found: dict[int | str, str] = {position: wire.fingerprint(value) for position, value in enumerate(args)
+                                   if isinstance(value, np.ndarray)}
+    found.update({key: wire.fingerprint(value) for key, value in kwargs.items() if isinstance(value, np.ndarray)})
+    return found
+
+
+def _mutated(sent: dict[int | str, str], reported: Any) -> list[str]:
+    """The array arguments the call changed in place, decided here: each digest the worker reports must
+    equal the digest of what was sent. An argument it does not report counts as changed."""
+    now: dict[int | str, tuple[str, Any]] = {}
+    for item in reported if isinstance(reported, list) else []:
+        if isinstance(item, list) and len(item) == 3 and isinstance(item[0], int | str):
+            key, label, digest = item
+            now[key] = (label if isinstance(label, str) and label.isidentifier() and len(label) <= 40 else "", digest)
+    changed = []
+    for key, digest in sent.items():
+        label, after = now.get(key, ("", None))
+        if after != digest:
+            changed.append(label or (f"argument {key + 1}" if isinstance(key, int) else str(key)))
+    return changed
 
 
 class SubmissionFault(Exception):
@@ -215,6 +300,10 @@ class WorkerSession:
 
         frame = wire.encode("call", {"name": name, "args": list(args), "kwargs": kwargs,
                                      "overrides": overrides or {}}, encode_object=encode_object)
+        sent = _array_fingerprints(args, kwargs)
+        # Arguments the student's code passes to the grader's functions are held to the size of the data
+        # this call sent, so a small frame cannot make the grader build something huge.
+        callback_limit = CallbackLimit(_largest_array((args, kwargs, overrides)))
         started = time.monotonic()
         deadline = started + self.budgets.call_seconds
         try:
@@ -223,7 +312,7 @@ class WorkerSession:
                 op, data = channel.receive(deadline)
                 if op != "callback":
                     break
-                self._answer_callback(channel, callbacks, data, deadline)
+                self._answer_callback(channel, callbacks, data, deadline, callback_limit)
         except wire.ProtocolError as error:
             message = self._describe_failure(error, f"The call to {name}", self.budgets.call_seconds)
             self._stop_worker()
@@ -231,11 +320,11 @@ class WorkerSession:
             raise fault(message) from None
         seconds = time.monotonic() - started
         self.calls_seconds += seconds
-        return self._outcome(name, op, data, seconds)
+        return self._outcome(name, op, data, seconds, sent)
 
-    def _outcome(self, name: str, op: str, data: Any, seconds: float) -> CallOutcome:
+    def _outcome(self, name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str]) -> CallOutcome:
         if op == "return" and isinstance(data, dict):
-            outcome = CallOutcome(name, data.get("value"), [str(m) for m in data.get("mutated", [])],
+            outcome = CallOutcome(name, data.get("value"), _mutated(sent, data.get("arguments")),
                                   str(data.get("stdout", "")), seconds)
             self.last_call = outcome
             return outcome
@@ -252,16 +341,18 @@ class WorkerSession:
                             f"unexpected message ({op!r}).")
 
     def _answer_callback(self, channel: wire.Channel, callbacks: dict[int, Callable[..., Any]],
-                         data: Any, deadline: float) -> None:
+                         data: Any, deadline: float, limit: CallbackLimit) -> None:
         function = callbacks.get(data.get("id")) if isinstance(data, dict) else None
         if function is None:
             reply = wire.encode("callback_error", "this function is not available in this call")
         else:
             try:
-                result = function(*data.get("args", []), **dict(data.get("kwargs", {})))
+                args, kwargs = list(data.get("args", [])), dict(data.get("kwargs", {}))
+                limit.check(args, kwargs)
+                result = function(*args, **kwargs)
                 reply = wire.encode("callback_return", result)
             except Exception as error:  # the student passed something our function rejects
-                reply = wire.encode("callback_error", f"{type(error).__name__}: {error}")
+                reply = wire.encode("callback_error", f"{type(error).__name__}: {error}"[:2000])
         channel.send(reply, deadline)
 
     def _ready_channel(self, name: str) -> wire.Channel:

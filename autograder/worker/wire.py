@@ -8,22 +8,32 @@ The JSON document is ``{"op": <str>, "data": <value>}``. Values are JSON scalars
 objects are reserved for tags, so nothing a worker sends can be mistaken for anything else:
 
 * ``{"$array": i}``   the i-th ``.npy`` payload (numeric dtypes only, read with ``allow_pickle=False``);
-  0-d arrays travel as plain numbers
 * ``{"$small": [dtype, shape, base64]}``  an array of at most ``SMALL_ARRAY_SIZE`` numbers, inline: its
   raw bytes in base64 (callbacks send thousands of tiny arrays; a ``.npy`` header or a list of float
-  reprs costs more to write and read than the numbers themselves)
+  reprs costs more to write and read than the numbers themselves). A 0-d array has the shape ``[]``;
+* ``{"$scalar": [dtype, base64]}``  a numpy scalar (``np.float64(0.5)``), which stays one: code on the
+  other side may use its ``.ndim`` or ``.dtype`` as it would on its own numbers;
 * ``{"$tuple": [...]}`` and ``{"$dict": [[key, value], ...]}``
 * extra tags that one side allows the other to send (the grader sends ``$callback`` and ``$function``
   to a worker; a worker may send no extra tags at all).
 
-Everything read from a worker passes through :func:`decode` with :class:`Limits`, which is the trust
-boundary: a hostile worker can make a frame fail to decode, never make the grader run its code.
+Values keep their types across: Python ``float``/``int``/``bool``, numpy scalars, 0-d and other
+arrays, lists and tuples. Everything read from a worker passes through :func:`decode` with
+:class:`Limits`, which is the trust boundary: a hostile worker can make a frame fail to decode, never
+make the grader run its code, and never make it build more than the limits allow (arrays referenced
+many times count every time, as the grader's consumers copy each reference).
+
+This module also runs in the worker, after student code has had every chance to reassign module
+attributes (``np.save``, ``np.ascontiguousarray``, ``builtins.isinstance``): what encoding relies on
+is bound here, at import, before any student cell ran, and arrays are written with ``ndarray``'s own
+methods (immutable, like every attribute of a built-in type).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 import math
@@ -44,6 +54,16 @@ _ARRAY_LENGTH = struct.Struct(">Q")
 # can carry code (object arrays) or structure (records).
 _NUMERIC_KINDS = frozenset("biuf")
 SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline, as base64 of their bytes
+
+# Bound before any student code runs (see the module's docstring).
+_ndarray, _generic = np.ndarray, np.generic
+_tobytes = np.ndarray.tobytes
+_array, _dtype = np.array, np.dtype
+_b64encode, _b64decode = base64.b64encode, base64.b64decode
+_sha256 = hashlib.sha256
+_dumps = json.dumps
+_isinstance, _type, _len, _list, _tuple, _dict = isinstance, type, len, list, tuple, dict
+_int, _float, _bool, _str = int, float, bool, str
 
 TagDecoder = Callable[[str, Any, Callable[[Any], Any]], Any]
 ObjectEncoder = Callable[[Any], "tuple[str, Any] | None"]
@@ -67,17 +87,29 @@ class ChannelTimeout(ProtocolError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what one frame may hold; the grader applies them to everything a worker sends."""
+    """Bounds on what one frame may hold and on what decoding it may build."""
 
-    max_json_bytes: int = 8 * 2**20
+    max_json_bytes: int = 4 * 2**20
     max_arrays: int = 1024
     max_array_bytes: int = 64 * 2**20
     max_frame_bytes: int = 128 * 2**20
     max_depth: int = 32
     max_ndim: int = 8
+    max_nodes: int = 1_000_000  # JSON values (numbers, lists, tags) in one frame
+    # Array elements in one decoded frame, counting each reference to a payload again: consumers copy
+    # each one (as float64: 16 M elements is 128 MB).
+    max_elements: int = 16 * 2**20
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def fingerprint(array: np.ndarray) -> str:
+    """A digest of an array's dtype, shape and contents: equal exactly when the array is unchanged.
+    The worker sends it for each array argument after a call; the grader compares it with its own."""
+    digest = _sha256(_str(array.dtype.str).encode() + _str(array.shape).encode())
+    digest.update(_tobytes(array))
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------- encode
@@ -89,12 +121,12 @@ def encode(op: str, data: Any, *, encode_object: ObjectEncoder | None = None,
     """
     arrays: list[bytes] = []
     document = {"op": op, "data": _to_json(data, arrays, 0, encode_object, limits)}
-    text = json.dumps(document, separators=(",", ":"), allow_nan=True).encode("utf-8")
-    if len(text) > limits.max_json_bytes:
-        raise EncodeError(f"the message is {len(text):,} bytes of JSON, over the {limits.max_json_bytes:,} limit")
-    parts = [_HEADER.pack(MAGIC, len(text), len(arrays)), text]
+    text = _dumps(document, separators=(",", ":"), allow_nan=True).encode("utf-8")
+    if _len(text) > limits.max_json_bytes:
+        raise EncodeError(f"the message is {_len(text):,} bytes of JSON, over the {limits.max_json_bytes:,} limit")
+    parts = [_HEADER.pack(MAGIC, _len(text), _len(arrays)), text]
     for blob in arrays:
-        parts.append(_ARRAY_LENGTH.pack(len(blob)))
+        parts.append(_ARRAY_LENGTH.pack(_len(blob)))
         parts.append(blob)
     return b"".join(parts)
 
@@ -103,34 +135,34 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
              limits: Limits) -> Any:
     if depth > limits.max_depth:
         raise EncodeError(f"the value is nested more than {limits.max_depth} levels deep")
-    if value is None or isinstance(value, bool | str):
+    kind = _type(value)
+    if value is None or kind is _bool or kind is _str or kind is _int or kind is _float:
         return value
-    if isinstance(value, int) and type(value) is int:
-        return value
-    if isinstance(value, float) and type(value) is float:
-        return value
-    if isinstance(value, np.generic):
-        return _to_json(value.item() if value.dtype.kind in "biuf" else np.asarray(value),
-                        arrays, depth, encode_object, limits)
-    if isinstance(value, np.ndarray):
-        if value.ndim == 0 and value.dtype.kind in _NUMERIC_KINDS:
-            # A 0-d array is a number: sending it as one keeps a list of 10,000 losses one frame.
-            return _to_json(value.item(), arrays, depth, encode_object, limits)
-        plain = np.asarray(value)  # drops ndarray subclasses and their overridden methods
-        if plain.size <= SMALL_ARRAY_SIZE and plain.dtype.kind in _NUMERIC_KINDS and plain.ndim <= limits.max_ndim:
+    if _isinstance(value, _generic):
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise EncodeError(f"a numpy value of dtype {value.dtype} cannot be sent; use numbers")
+        return {"$scalar": [value.dtype.str, _b64encode(_tobytes(_array(value))).decode("ascii")]}
+    if _isinstance(value, _ndarray):
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise EncodeError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
+        if value.ndim > limits.max_ndim:
+            raise EncodeError(f"an array with more than {limits.max_ndim} dimensions cannot be sent")
+        # tobytes gives the elements in C order whatever the memory layout, and drops subclasses.
+        if value.size <= SMALL_ARRAY_SIZE:
             # Inline: a .npy header costs more to write and parse than a few numbers, and callbacks
             # send thousands of tiny arrays. Raw bytes keep every bit (NaN payloads included).
-            return {"$small": [plain.dtype.str, list(plain.shape),
-                               base64.b64encode(np.ascontiguousarray(plain).tobytes()).decode("ascii")]}
-        return {"$array": _add_array(plain, arrays, limits)}
-    if isinstance(value, int | float):  # subclasses: keep the number, drop the behaviour
-        return int(value) if isinstance(value, int) else float(value)
+            return {"$small": [value.dtype.str, _list(value.shape), _b64encode(_tobytes(value)).decode("ascii")]}
+        return {"$array": _add_array(value, arrays, limits)}
+    if _isinstance(value, _int | _float):  # subclasses: keep the number, drop the behaviour
+        return _int(value) if _isinstance(value, _int) else _float(value)
+    if _isinstance(value, _str):
+        return _str(value)
     nested = depth + 1
-    if isinstance(value, list):
+    if _isinstance(value, _list):
         return [_to_json(item, arrays, nested, encode_object, limits) for item in value]
-    if isinstance(value, tuple):
+    if _isinstance(value, _tuple):
         return {"$tuple": [_to_json(item, arrays, nested, encode_object, limits) for item in value]}
-    if isinstance(value, dict):
+    if _isinstance(value, _dict):
         return {"$dict": [[_to_json(k, arrays, nested, encode_object, limits),
                            _to_json(v, arrays, nested, encode_object, limits)] for k, v in value.items()]}
     if encode_object is not None:
@@ -138,21 +170,27 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
         if tagged is not None:
             tag, inner = tagged
             return {tag: _to_json(inner, arrays, nested, encode_object, limits)}
-    raise EncodeError(f"a value of type {type(value).__name__} cannot be sent as plain data")
+    raise EncodeError(f"a value of type {kind.__name__} cannot be sent as plain data")
 
 
-def _add_array(plain: np.ndarray, arrays: list[bytes], limits: Limits) -> int:
-    if plain.dtype.kind not in _NUMERIC_KINDS:
-        raise EncodeError(f"an array of dtype {plain.dtype} cannot be sent; use numbers")
-    if len(arrays) >= limits.max_arrays:
+def _add_array(array: np.ndarray, arrays: list[bytes], limits: Limits) -> int:
+    if _len(arrays) >= limits.max_arrays:
         raise EncodeError(f"the message holds more than {limits.max_arrays} arrays")
-    buffer = io.BytesIO()
-    np.save(buffer, plain, allow_pickle=False)
-    blob = buffer.getvalue()
-    if len(blob) > limits.max_array_bytes:
-        raise EncodeError(f"an array of {len(blob):,} bytes is over the {limits.max_array_bytes:,} limit")
+    blob = _npy_bytes(array)
+    if _len(blob) > limits.max_array_bytes:
+        raise EncodeError(f"an array of {_len(blob):,} bytes is over the {limits.max_array_bytes:,} limit")
     arrays.append(blob)
-    return len(arrays) - 1
+    return _len(arrays) - 1
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    """The ``.npy`` format (version 1.0) written directly, in C order: no ``np.save``, whose helpers are
+    module attributes student code could have replaced."""
+    shape = "(" + "".join(f"{_int(n)}," for n in array.shape) + ")"
+    header = f"{{'descr': {array.dtype.str!r}, 'fortran_order': False, 'shape': {shape}, }}"
+    padding = 64 - (10 + _len(header) + 1) % 64
+    header_bytes = (header + " " * padding + "\n").encode("latin1")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", _len(header_bytes)) + header_bytes + _tobytes(array)
 
 
 # --------------------------------------------------------------------------------------------- decode
@@ -167,17 +205,26 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
             and isinstance(document["op"], str)):
         raise ProtocolError("the frame is not a message of the form {op, data}")
     loaded: dict[int, np.ndarray] = {}
+    budget = {"nodes": limits.max_nodes, "elements": limits.max_elements}
+
+    def spend(kind: str, amount: int) -> None:
+        budget[kind] -= amount
+        if budget[kind] < 0:
+            what = "values" if kind == "nodes" else "array elements (each reference to an array counted)"
+            raise ProtocolError(f"the frame holds more {what} than the limit")
 
     def array_at(index: Any) -> np.ndarray:
         if type(index) is not int or not 0 <= index < len(arrays):
             raise ProtocolError("the frame refers to an array it does not hold")
         if index not in loaded:
             loaded[index] = _load_array(arrays[index], limits)
+        spend("elements", max(loaded[index].size, 1))
         return loaded[index]
 
     def from_json(value: Any, depth: int) -> Any:
         if depth > limits.max_depth:
             raise ProtocolError(f"the frame is nested more than {limits.max_depth} levels deep")
+        spend("nodes", 1)
         if value is None or isinstance(value, bool | int | float | str):
             return value
         if isinstance(value, list):
@@ -188,7 +235,11 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
         if tag == "$array":
             return array_at(inner)
         if tag == "$small":
-            return _small_array(inner, limits)
+            array = _small_array(inner, limits)
+            spend("elements", max(array.size, 1))
+            return array
+        if tag == "$scalar":
+            return _scalar(inner)
         if tag == "$tuple" and isinstance(inner, list):
             return tuple(from_json(item, depth + 1) for item in inner)
         if tag == "$dict" and isinstance(inner, list):
@@ -204,28 +255,50 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
     return document["op"], from_json(document["data"], 0)
 
 
+def _numeric_dtype(code: Any, what: str) -> np.dtype:
+    dtype = None
+    if isinstance(code, str) and len(code) <= 4:
+        try:
+            dtype = np.dtype(code)
+        except (TypeError, ValueError):
+            dtype = None
+    if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProtocolError(f"the frame holds {what} of an unusable dtype {str(code)[:8]!r}")
+    return dtype
+
+
+def _raw_bytes(text: Any, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise ProtocolError(f"the frame holds a malformed {what}")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        raise ProtocolError(f"the frame holds {what} whose bytes are not base64") from None
+
+
 def _small_array(inner: Any, limits: Limits) -> np.ndarray:
     """Rebuild an inlined array, checking every part: dtype, shape and bytes come from the worker."""
-    if not (isinstance(inner, list) and len(inner) == 3 and isinstance(inner[0], str) and len(inner[0]) <= 4
-            and isinstance(inner[1], list) and isinstance(inner[2], str)):
+    if not (isinstance(inner, list) and len(inner) == 3 and isinstance(inner[1], list)):
         raise ProtocolError("the frame holds a malformed small array")
     code, shape, text = inner
     if not (len(shape) <= limits.max_ndim and all(type(n) is int and 0 <= n <= SMALL_ARRAY_SIZE for n in shape)
             and math.prod(shape) <= SMALL_ARRAY_SIZE):
         raise ProtocolError("the frame holds a small array with a malformed shape")
-    try:
-        dtype = np.dtype(code)
-    except (TypeError, ValueError):
-        dtype = None
-    if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-        raise ProtocolError(f"the frame holds a small array of an unusable dtype {code[:8]!r}")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error):
-        raise ProtocolError("the frame holds a small array whose bytes are not base64") from None
+    dtype = _numeric_dtype(code, "a small array")
+    raw = _raw_bytes(text, "a small array")
     if len(raw) != math.prod(shape) * dtype.itemsize:
         raise ProtocolError("the frame holds a small array whose shape and bytes disagree")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()  # a writable array of its own
+
+
+def _scalar(inner: Any) -> np.generic:
+    if not (isinstance(inner, list) and len(inner) == 2):
+        raise ProtocolError("the frame holds a malformed numpy scalar")
+    dtype = _numeric_dtype(inner[0], "a numpy scalar")
+    raw = _raw_bytes(inner[1], "a numpy scalar")
+    if len(raw) != dtype.itemsize:
+        raise ProtocolError("the frame holds a numpy scalar whose dtype and bytes disagree")
+    return np.frombuffer(raw, dtype=dtype)[0]
 
 
 def _load_array(blob: bytes, limits: Limits) -> np.ndarray:
