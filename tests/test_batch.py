@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sqlite3
+import textwrap
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder.grader.assignment import load_assignment
 from autograder.grader.batch import discover, grade_batch
+from autograder.grader.executors import GRADING_PROCESS_DIED, LocalPool
 from autograder.grader.gradebook import Gradebook
-from tests.conftest import TOY_CORRECT
+from tests.conftest import TEST_COURSE, TOY_CORRECT
 
 BUGGY_DOUBLE = ["import numpy as np", "def double(x):\n    return 3 * np.asarray(x, dtype=float)",
                 "def apply_twice(f, x):\n    return f(f(x))"]
@@ -228,3 +232,33 @@ def test_a_local_pool_keeps_no_result_it_has_handed_on(tmp_path, toy, write_note
     # At most the results of the window in flight (2 per grading process) are still referenced: a
     # batch of 3,000 must not pile up in the grader.
     assert max(still_alive) <= 2 * 2 < len(tasks), still_alive
+
+
+def test_a_submission_whose_grading_kills_its_process_gets_a_stored_result_and_the_batch_goes_on(tmp_path,
+                                                                                                write_notebook):
+    """A grading process that dies (here: the suite kills it when one notebook's double returns 999, as the
+    kernel would for memory) costs only that submission, which is stored, so a re-run does not die again."""
+    course = tmp_path / "course"
+    shutil.copytree(TEST_COURSE / "assignments" / "toy", course / "assignments" / "toy")
+    suite = course / "assignments" / "toy" / "hidden_tests.py"
+    suite.write_text(suite.read_text() + textwrap.dedent('''
+
+        @pytest.mark.graded("double", points=1)
+        def test_double_of_a_marker_value(submission):
+            """doubles 0.5"""
+            if checks.as_float(submission.double(0.5), "double(0.5)") == 999:
+                import os, signal
+                os.kill(os.getpid(), signal.SIGKILL)
+        '''))
+    toy = load_assignment("toy", course)
+    write_notebook(TOY_CORRECT, "a-good.ipynb", tmp_path / "subs")
+    write_notebook(["def double(x):\n    return 999.0 if x == 0.5 else 2 * x", "def apply_twice(f, x):\n"
+                    "    return f(f(x))"], "b-poison.ipynb", tmp_path / "subs")
+    write_notebook(TOY_CORRECT, "c-good.ipynb", tmp_path / "subs")
+    summary = grade_batch(toy, discover([tmp_path / "subs"]), tmp_path / "out", executor=LocalPool(2))
+    results = {result.submission: result for result in summary.results()}
+    assert sorted(results) == ["a-good", "b-poison", "c-good"]
+    assert results["a-good"].score == results["c-good"].score == results["a-good"].max_score == 6
+    assert results["b-poison"].score == 0 and results["b-poison"].problem == GRADING_PROCESS_DIED
+    again = grade_batch(toy, discover([tmp_path / "subs"]), tmp_path / "out", executor=LocalPool(2))
+    assert again.reused == 3 and again.graded == 0

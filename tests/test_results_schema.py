@@ -101,8 +101,8 @@ def written(tmp_path_factory) -> list[Path]:
     toy = nbformat.v4.new_notebook()
     toy.cells = [nbformat.v4.new_code_cell(source) for source in TOY_CORRECT]
     nbformat.write(toy, tmp / "toy.ipynb")
-    grade_batch(load_assignment("toy", TEST_COURSE), discover([tmp / "toy.ipynb"]), tmp / "out")
-    return sorted((tmp / "out" / "results").glob("*.json"))
+    grade_batch(load_assignment("toy", TEST_COURSE), discover([tmp / "toy.ipynb"]), tmp / "out-toy")
+    return sorted([*(tmp / "out" / "results").glob("*.json"), *(tmp / "out-toy" / "results").glob("*.json")])
 
 
 def test_every_written_result_follows_the_gradescope_schema(written):

@@ -9,11 +9,13 @@ one before it reports it. Pickle only ever travels between grading processes, ne
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +50,10 @@ def run_task(task: GradingTask) -> SubmissionResult:
     if task.feedback_out is not None:
         write_feedback(Path(task.feedback_out), result, assignment, notebook=Path(task.path))
     return result
+
+
+GRADING_PROCESS_DIED = ("Grading this notebook ended the grading process twice (for example by making the grader "
+                        "build more than the memory it has), so it was not graded. Ask your instructor to look at it.")
 
 
 class Executor(Protocol):
@@ -91,28 +97,62 @@ class LocalPool:
         self.jobs = jobs
         # spawn: pool processes start clean (no copy of this process's threads or open gradebook) and
         # are children of this process, so they can die with it (a fork server would outlive it).
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        self._pool = concurrent.futures.ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_grading_process, initargs=(os.getpid(),))
+        return concurrent.futures.ProcessPoolExecutor(
+            self.jobs, mp_context=context, initializer=_start_grading_process, initargs=(os.getpid(),))
 
     def results(self, tasks: Iterable[GradingTask]) -> Iterator[tuple[GradingTask, SubmissionResult]]:
         # A window of tasks in flight, each future dropped once its result is handed on: a future keeps
         # its result, so submitting a whole batch at once kept every result of it in this process.
         queue = iter(tasks)
         pending: dict[concurrent.futures.Future, GradingTask] = {}
+        suspects: list[GradingTask] = []  # in flight when a grading process died: graded again one by one
 
         def fill() -> None:
             while len(pending) < 2 * self.jobs and (task := next(queue, None)) is not None:
                 pending[self._pool.submit(run_task, task)] = task
 
         fill()
-        while pending:
+        while pending or suspects:
+            if not pending:
+                task = suspects.pop(0)
+                yield task, self._grade_alone(task)
+                fill()
+                continue
             done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 task = pending.pop(future)
-                result = future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    # A grading process died (killed for memory, say): every task in flight is lost with the
+                    # pool. Which one did it is unknown, so each is graded again on its own.
+                    suspects += [task, *pending.values()]
+                    pending.clear()
+                    self._restart()
+                    break
                 fill()
                 yield task, result
+
+    def _grade_alone(self, task: GradingTask) -> SubmissionResult:
+        """Grade ``task`` in a grading process of its own; if that process dies too, the submission gets
+        a stored result saying so, and the batch goes on (a re-run reuses it instead of dying again)."""
+        alone = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                       initializer=_start_grading_process,
+                                                       initargs=(os.getpid(),))
+        try:
+            return alone.submit(run_task, task).result()
+        except BrokenProcessPool:
+            return run_task(dataclasses.replace(task, problem=GRADING_PROCESS_DIED, feedback_out=None))
+        finally:
+            alone.shutdown(wait=True, cancel_futures=True)
+
+    def _restart(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._new_pool()
 
     def close(self) -> None:
         processes = list(getattr(self._pool, "_processes", {}).values())

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Budgets:
 
     notebook_seconds: float = 60.0
     call_seconds: float = 10.0
+    test_seconds: float = 60.0  # one whole test: its calls and the grader's checks of their results
     memory_mb: int = 2048
     max_restarts: int = 3
     file_size_mb: int = 16
@@ -65,6 +67,17 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGALRM (a test's time budget, see :mod:`autograder.grader.suite`) until the block is done:
+    an exception in the middle of talking to the zygote or releasing a uid would leave either half done."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class WorkerSetupFailed(RuntimeError):
@@ -144,7 +157,7 @@ class Zygote:
     def _ask(self, request: dict, fds: list[int] | None = None) -> dict:
         self.control.settimeout(_ZYGOTE_SECONDS)
         try:
-            with self._lock:  # one question and its answer at a time, whichever thread asks
+            with self._lock, signals_deferred():  # one question and its whole answer at a time
                 socket.send_fds(self.control, [json.dumps(request).encode()], fds or [])
                 reply = self.control.recv(1 << 16)
         except OSError as error:
@@ -233,6 +246,10 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Stop the worker and everything it started; safe to call more than once."""
+        with signals_deferred():  # a test's budget running out must not leave a uid leased or a worker alive
+            self._kill()
+
+    def _kill(self) -> None:
         if self._status is None:
             try:
                 self._status = self._zygote.kill(self.pid)

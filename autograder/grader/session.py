@@ -318,6 +318,11 @@ class WorkerSession:
             self._stop_worker()
             fault = StudentTimeout if isinstance(error, wire.ChannelTimeout) else WorkerCrashed
             raise fault(message) from None
+        except BaseException:
+            # Interrupted mid-conversation (a test's budget ran out, Ctrl-C): half a frame may be in the pipe,
+            # so this worker cannot answer another call; the next call starts a fresh one.
+            self._stop_worker()
+            raise
         seconds = time.monotonic() - started
         self.calls_seconds += seconds
         return self._outcome(name, op, data, seconds, sent)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def run_suite(suite: Path, assignment: Assignment, session: WorkerSession) -> li
         raise SuiteError(f"The suite {suite} cannot be used: " + "; ".join(plugin.errors))
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
         raise SuiteError(f"The suite {suite} did not run (pytest exit code {int(exit_code)}).")
-    return plugin.results
+    return plugin.ordered_results()
 
 
 def _import_reference_from(course: Path) -> None:
@@ -111,6 +113,8 @@ class _GradingPlugin:
         self.errors: list[str] = []
         self._recorded: set[str] = set()
         self._feedback: dict[str, Feedback] = {}  # by test id, until the test's result is recorded
+        self._order: dict[str, int] = {}  # each test's position in the suite
+        self._positions: list[int] = []  # the suite position of each result, in the order they ran
 
     @pytest.fixture
     def submission(self) -> Submission:
@@ -135,14 +139,27 @@ class _GradingPlugin:
             self.errors.append(f"collecting {report.nodeid or 'the suite'} failed: {report.longreprtext[-2000:]}")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
+        visibility_rank = {}
+        for position, item in enumerate(items):
             try:
-                _marker_values(item, self.assignment.functions)
+                _, _, visibility = _marker_values(item, self.assignment.functions)
             except ValueError as error:
                 self.errors.append(f"{item.nodeid}: {error}")
+                visibility = "visible"
+            self._order[item.nodeid] = position
+            visibility_rank[item.nodeid] = _RUN_ORDER.index(visibility)
             # pytest would render a failed test's traceback from the suite's source (about 20 ms per
             # failure, re-parsing the file), and the report drops it anyway: see pytest_runtest_makereport.
             item.repr_failure = _no_traceback  # type: ignore[method-assign]
+        # The most visible tests run first. One worker serves every test, and a notebook can keep what it
+        # was called with: run after an `after_due_date` or `hidden` test, a visible test's message could
+        # carry that test's inputs to students before the due date. Results keep the suite's order.
+        items.sort(key=lambda item: visibility_rank[item.nodeid])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        with _time_budget(self.assignment.budgets.test_seconds):
+            yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -160,7 +177,44 @@ class _GradingPlugin:
                                        score=points if passed else 0.0, max_score=points, passed=passed,
                                        output=output, visibility=visibility,
                                        artifacts=recorder.artifacts if recorder is not None else []))
+        self._positions.append(self._order.get(item.nodeid, len(self._order)))
         report.longrepr = None  # nothing of the test's source is kept anywhere
+
+    def ordered_results(self) -> list[TestResult]:
+        """The results in the suite's order (they ran most visible first)."""
+        return [result for _, result in sorted(zip(self._positions, self.results, strict=True),
+                                               key=lambda pair: pair[0])]
+
+
+_RUN_ORDER = ("visible", "after_due_date", "after_published", "hidden")
+
+
+class CheckOverBudget(SubmissionFault):
+    """A whole test (its calls and the grader's checks of what they did) took longer than its budget."""
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Stop a test that runs longer than ``seconds`` in all. Each call already has its own budget; this
+    one also covers what the grader does with the results (checking 30,000 recorded steps, say), which
+    student code drives. Only in a process's main thread, where signals are delivered (not in Dask's
+    worker threads, which keep the per-call budgets)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise CheckOverBudget(f"This check took more than its budget of {seconds:g} s in all (the calls to your "
+                              "functions and the grader's checks of what they did); make fewer calls or "
+                              "smaller ones.")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _no_traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
