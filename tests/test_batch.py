@@ -182,6 +182,20 @@ def test_a_link_to_a_file_outside_the_folder_is_not_read(tmp_path, toy, write_no
     assert result["score"] == 0 and "symbolic link" in result["output"]
 
 
+def test_a_link_to_another_students_notebook_never_copies_that_grade(tmp_path, toy, write_notebook):
+    folder = tmp_path / "subs"
+    write_notebook(TOY_CORRECT, "x.ipynb", folder / "alice")
+    (folder / "mallory").mkdir()
+    (folder / "mallory" / "x.ipynb").symlink_to("../alice/x.ipynb")
+    found = {item.id: item for item in discover([folder])}
+    assert "alice/x.ipynb" in (found["mallory/x"].note or "")
+    summary = grade_batch(toy, list(found.values()), tmp_path / "out")
+    results = {result.submission: result for result in summary.results()}
+    assert results["alice/x"].score == 5
+    assert results["mallory/x"].score == 0
+    assert "a symbolic link to another submission, alice/x.ipynb" in results["mallory/x"].problem
+
+
 def test_large_outputs_under_the_limit_are_ignored_and_the_code_graded(tmp_path, toy):
     path = tmp_path / "chatty.ipynb"
     _with_outputs(path, 40 * 2**20)

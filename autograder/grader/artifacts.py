@@ -20,6 +20,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from autograder.grader.escaping import printable
+
 MAX_POINTS = 600  # per curve: enough to see a trace's shape, far less than a 10,000-step run
 MAX_SERIES = 8
 MAX_CATEGORIES = 40
@@ -54,7 +56,7 @@ def as_float(value: Number) -> float:
 
 
 def text(value: Any, limit: int = MAX_TEXT) -> str:
-    shown = str(value)
+    shown = printable(str(value))
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 

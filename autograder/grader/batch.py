@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.grader.assignment import Assignment
+from autograder.grader.escaping import csv_cell
 from autograder.grader.executors import Executor, GradingTask, InProcess
 from autograder.grader.feedback import feedback_path, write_feedback
 from autograder.grader.feedback.report import write_report
 from autograder.grader.gradebook import Gradebook
+from autograder.grader.output_paths import submission_path
 from autograder.grader.results import SubmissionResult
 
 
@@ -46,7 +48,10 @@ def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
                 if ".ipynb_checkpoints" in notebook.parts:
                     continue
                 relative = notebook.relative_to(path).with_suffix("").as_posix()
-                found.append(SubmissionFile(relative, notebook, _link_problem(notebook, root)))
+                problem = _link_problem(notebook, root)
+                note = f"{notebook} is a symbolic link ({problem}); it is not graded." if problem else None
+                found.append(SubmissionFile(relative, notebook, problem and f"The submission is {problem}. "
+                                            "Submit the notebook itself: links are not graded.", note))
         elif path.exists():
             found.append(SubmissionFile(path.stem, path))
         else:
@@ -55,9 +60,17 @@ def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
 
 
 def _link_problem(notebook: Path, root: Path) -> str | None:
-    if notebook.is_symlink() and not notebook.resolve().is_relative_to(root):
-        return "The submission is a symbolic link to a file outside the submissions folder; submit the notebook itself."
-    return None
+    """What a notebook that is a symbolic link points to, in words; None for a regular file.
+
+    A link is never graded: one to another student's notebook would otherwise copy that grade silently,
+    and one to a file outside the folder would read what was not submitted. (Folders that are links are
+    not searched at all.)"""
+    if not notebook.is_symlink():
+        return None
+    target = notebook.resolve()
+    if target.is_relative_to(root):
+        return f"a symbolic link to another submission, {target.relative_to(root).as_posix()}"
+    return "a symbolic link to a file outside the submissions folder"
 
 
 def _unique_ids(found: list[SubmissionFile]) -> list[SubmissionFile]:
@@ -155,7 +168,7 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     executor = executor or InProcess()
 
     def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
-        _write_json(out / "results" / f"{item.id}.json", result.to_gradescope())
+        _write_json(submission_path(out / "results", item.id, ".json"), result.to_gradescope())
         if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
             write_feedback(out, result, assignment, notebook=item.path)
         summary.outcomes.append(Outcome(result.submission, result.score, result.max_score,
@@ -205,7 +218,7 @@ def write_grades_csv(path: Path, assignment: Assignment, results: Iterable[Submi
         writer.writerow(["submission", "score", "max_score", *assignment.functions])
         for result in results:
             per_function = result.function_scores()
-            writer.writerow([result.submission, f"{result.score:g}", f"{result.max_score:g}",
+            writer.writerow([csv_cell(result.submission), f"{result.score:g}", f"{result.max_score:g}",
                              *(f"{per_function.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions)])
     os.replace(temporary, path)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grader.escaping import csv_cell
 from autograder.grader.exports.roster import Student
 from autograder.grader.results import SubmissionResult
 
@@ -82,8 +83,9 @@ def write_canvas_csv(path: Path, roster: list[Student], export: CanvasExport) ->
         writer.writerow([*STUDENT_COLUMNS, export.column])
         writer.writerow([POINTS_POSSIBLE, "", "", "", "", f"{export.points_possible:g}"])
         for student in roster:
-            writer.writerow([student.name, student.id, student.sis_user_id, student.sis_login_id, student.section,
-                             grades.get(student.submission, "")])
+            # Names and sections are shown, never matched on (ids are), so they are made formula-free.
+            writer.writerow([csv_cell(student.name), student.id, student.sis_user_id, student.sis_login_id,
+                             csv_cell(student.section), grades.get(student.submission, "")])
     os.replace(temporary, path)
 
 

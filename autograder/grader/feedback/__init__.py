@@ -12,20 +12,20 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Collection
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import quote
 
 from autograder.grader.assignment import Assignment
 from autograder.grader.feedback.view import DEFAULT_VISIBILITIES, build_view
+from autograder.grader.output_paths import submission_path
 from autograder.grader.results import SubmissionResult
 
 __all__ = ["DEFAULT_VISIBILITIES", "feedback_path", "write_feedback"]
 
 
 def feedback_path(out: Path, submission: str, suffix: str) -> Path:
-    """``out/feedback/<id><suffix>``; an id's folders become folders, and nothing can leave ``feedback/``."""
-    parts = [part for part in PurePosixPath(submission.replace("\\", "/")).parts if part not in ("", ".", "..", "/")]
-    return out.joinpath("feedback", *(parts or ["unnamed"])).with_name((parts or ["unnamed"])[-1] + suffix)
+    """``out/feedback/<id><suffix>`` (see :mod:`autograder.grader.output_paths`)."""
+    return submission_path(out / "feedback", submission, suffix)
 
 
 def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, *,
@@ -44,7 +44,7 @@ def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, 
     view = build_view(result, assignment.title, assignment.functions, visibilities)
     page = feedback_path(out, result.submission, ".html")
     notes = feedback_path(out, result.submission, ".md")
-    pictures = notes.with_name(notes.stem + ".files")
+    pictures = feedback_path(out, result.submission, ".files")
     page.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(pictures, ignore_errors=True)  # plots of an earlier grading must not linger
 

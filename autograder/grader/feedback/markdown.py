@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.summaries import describe, table
 from autograder.grader.feedback.view import CheckView, FeedbackView, score_text
 
@@ -19,19 +20,19 @@ def _fence(text: str) -> str:
 
 
 def _cell_text(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(value)
 
 
 def render_markdown(view: FeedbackView, links: Links) -> str:
-    lines = [f"# {view.title}", "", f"Feedback for **{view.submission}**", "",
+    lines = [f"# {markdown_text(view.title)}", "", f"Feedback for **{markdown_text(view.submission)}**", "",
              f"**Score: {score_text(view.score, view.max_score)}**", ""]
     if view.problem:
-        lines += ["> **Your notebook could not be run.** " + view.problem.replace("\n", " "), ""]
+        lines += ["> **Your notebook could not be run.** " + markdown_text(view.problem), ""]
     lines += ["## Score per function", "", "| function | score | checks passed |", "|---|---:|---:|"]
-    lines += [f"| {f.name} | {score_text(f.score, f.max_score)} | "
+    lines += [f"| {markdown_text(f.name)} | {score_text(f.score, f.max_score)} | "
               f"{sum(c.passed for c in f.checks)} of {len(f.checks)} |" for f in view.functions]
     for function in view.functions:
-        lines += ["", f"## {function.name} ({score_text(function.score, function.max_score)})", ""]
+        lines += ["", f"## {markdown_text(function.name)} ({score_text(function.score, function.max_score)})", ""]
         for check in function.checks:
             lines += check_lines(check, links)
     lines += ["", "## Your notebook", ""]
@@ -41,7 +42,7 @@ def render_markdown(view: FeedbackView, links: Links) -> str:
         lines += [f"### Cell {cell.index}", ""]
         if cell.error:
             lines += ["This cell raised an error (the cells after it still ran):", "", _fence(cell.error), ""]
-        lines += [f"- {note}." for note in cell.notes] + ([""] if cell.notes else [])
+        lines += [f"- {markdown_text(note)}." for note in cell.notes] + ([""] if cell.notes else [])
         if cell.stdout:
             cut = f" (the last {cell.cut:,} characters are not shown)" if cell.cut else ""
             lines += [f"Printed output{cut}:", "", _fence(cell.stdout), ""]
@@ -53,11 +54,11 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
     if check.hidden:
         return [f"- hidden test: {score_text(check.score, check.max_score)}"]
     mark = "passed" if check.passed else "**failed**"
-    lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {check.title}"]
+    lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {markdown_text(check.title)}"]
     if check.message:
         lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
     for artifact in check.artifacts:
-        title = str(artifact.get("title", "plot"))
+        title = markdown_text(str(artifact.get("title", "plot")))
         link = links.get(id(artifact))
         lines += ["", f"  ![{title}]({link})" if link else f"  *{title}*", ""]
         grid = table(artifact)
@@ -67,6 +68,6 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
                       "  |" + "---|" + "---:|" * (len(header) - 1)]
             lines += ["  | " + " | ".join(map(_cell_text, row)) + " |" for row in rows]
         else:
-            lines += [f"  - {line}" for line in describe(artifact)]
+            lines += [f"  - {markdown_text(line)}" for line in describe(artifact)]
         lines.append("")
     return lines

@@ -22,10 +22,14 @@ from autograder.worker.cells import to_python
 
 
 def defined_functions(source: str) -> set[str]:
-    """Top-level ``def`` names of one cell (IPython syntax allowed); none if it does not parse."""
+    """Top-level ``def`` names of one cell (IPython syntax allowed); none if it does not parse.
+
+    Student code is parsed here, in the grader: a cell of 100,000 nested minus signs makes Python's
+    parser run out of memory or recursion depth, which must cost that cell its annotation, not the batch.
+    """
     try:
         tree = ast.parse(to_python(source))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return set()
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
 

@@ -1,5 +1,8 @@
 """What a student's feedback shows, decided once for every format (HTML, Markdown, terminal).
 
+Every student-controlled string in it is :func:`~autograder.grader.escaping.printable` (no terminal
+control sequences); each format escapes it further for its own syntax.
+
 Visibility follows Gradescope's values. Tests whose visibility is among those chosen are shown in
 full (name, result, message, plots); every other test appears only as "hidden test" with the
 function it grades and its score, because its points are part of the grade the student sees.
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.grader.artifacts import is_artifact
+from autograder.grader.escaping import printable
 from autograder.grader.results import VISIBILITIES, SubmissionResult
 
 # Feedback is usually released with the grades, after the due date: everything but "hidden".
@@ -84,15 +88,15 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
             # Plots only where a check failed: that is where they explain something, and drawing
             # them costs about 0.1 s each, more than grading, on every passed check of a class.
             check = CheckView(test.function, description, test.score, test.max_score, test.passed,
-                              "" if test.passed else test.output,
+                              "" if test.passed else printable(test.output),
                               [] if test.passed else [a for a in test.artifacts if is_artifact(a)])
         else:
             check = CheckView(test.function, "hidden test", test.score, test.max_score, test.passed, hidden=True)
         by_function[test.function].append(check)
     views = [FunctionView(name, sum(c.score for c in checks), sum(c.max_score for c in checks), checks)
              for name, checks in by_function.items()]
-    return FeedbackView(result.submission, title, result.score, result.max_score, result.problem, views,
-                        _cells(result))
+    return FeedbackView(printable(result.submission), title, result.score, result.max_score,
+                        printable(result.problem) if result.problem else None, views, _cells(result))
 
 
 def _cells(result: SubmissionResult) -> list[CellView]:
@@ -103,7 +107,9 @@ def _cells(result: SubmissionResult) -> list[CellView]:
             continue
         keep = max(0, min(STDOUT_PER_CELL, budget, len(cell.stdout)))
         budget -= keep
-        views.append(CellView(cell.index, cell.error, list(cell.notes), cell.stdout[:keep], len(cell.stdout) - keep))
+        views.append(CellView(cell.index, printable(cell.error) if cell.error else None,
+                              [printable(note) for note in cell.notes], printable(cell.stdout[:keep]),
+                              len(cell.stdout) - keep))
     return views
 
 
