@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,3 +41,20 @@ TOY_CORRECT = [
     "def double(x):\n    return 2 * np.asarray(x, dtype=float)",
     "def apply_twice(f, x):\n    return f(f(x))",
 ]
+
+
+@pytest.fixture(scope="session")
+def installation(tmp_path_factory):
+    """The engine installed from a wheel into a venv of the system Python, with copies of the courses,
+    shared by the tests that build the environments courses run in (tests/environments.py)."""
+    from autograder.grader.exports.wheel import build_wheel
+    from tests import environments
+
+    reason = environments.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    wheel_folder = tmp_path_factory.mktemp("engine-wheel")
+    build_wheel(wheel_folder)
+    built = environments.install(wheel_folder)
+    yield built
+    shutil.rmtree(built.folder, ignore_errors=True)

@@ -155,6 +155,7 @@ def install(wheel_folder: Path) -> Installation:
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     shutil.copytree(REPOSITORY / "tests" / "course", folder / "toy-course",
                     ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPOSITORY / "tests" / "grader_with_limits.py", folder / "grader_with_limits.py")
     (folder / "work").mkdir()
     subprocess.run(["chmod", "-R", "a+rX", str(folder)], check=True)
     (folder / "work").chmod(0o755)

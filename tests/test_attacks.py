@@ -1,52 +1,72 @@
-"""Notebooks that attack the grader, graded for real under each sandbox profile this machine has.
+"""Notebooks that attack the grader, graded for real in every environment courses run it in.
 
-Every attack notebook defines ``double`` wrongly (it adds 1) and ``apply_twice`` correctly, then
-attacks. For each one the tests assert: ``double`` gets no credit (or, for an attack that is right
-on some inputs, loses points); grading ends within its budget; no process of it survives; nothing
-changes outside its scratch folder (canary files, the grader's home, the submissions folder); no
-secret (canary text in files, in the grader's environment) reaches any output; and the next
-submission in the same batch gets exactly the result it gets when graded alone.
+Each environment of tests/environments.py grades one batch per attacked assignment, through
+tests/grader_with_limits.py (an rlimit on the grader's memory and CPU, so a failure cannot take down
+the machine running the tests): first a correct control notebook alone, then every attack followed
+by the same control. For each attack the tests assert:
 
-Attack cells print ``ESCAPED: ...`` when they manage something they must not; no output may say so.
+* no credit beyond the honest control (a wrong function stays at zero; a stub scores nothing);
+* the batch completes with a stored result for every submission, within its budget;
+* no effect on any other submission (the control after it scores exactly as when graded alone);
+* nothing of the grader's reaches an output (canary text in files and in the grader's environment,
+  hidden tests, reference solutions, example solutions), and no attack reports an escape;
+* nothing left behind (processes of worker uids or of the grader's user, SysV IPC objects, zygote
+  folders), nothing changed outside scratch (canary files, the submissions, the course, the host
+  name, a canary process's priority), and the grader's peak memory under :data:`GRADER_PEAK_BYTES`.
+
+Toy attacks define ``double`` wrongly (it adds 1) and ``apply_twice`` correctly, then attack. Attack
+cells print ``ESCAPED: ...`` when they manage something they must not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import socket
+import subprocess
 import textwrap
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from autograder.grader import protections, sandbox
-from autograder.grader.batch import discover, grade_batch
-from autograder.grader.results import SubmissionResult
-from tests.conftest import TOY_CORRECT
+from autograder.grader.output_paths import submission_path
+from tests import environments
+from tests.environments import ENVIRONMENTS, Environment, Installation
+
+pytestmark = pytest.mark.slow
 
 CANARY = "CANARY-7f3a9c-secret-of-the-grader"
 WRONG_DOUBLE = "import numpy as np\ndef double(x):\n    return np.asarray(x, dtype=float) + 1"
 APPLY_TWICE = "def apply_twice(f, x):\n    return f(f(x))"
-BUDGET_SECONDS = 30  # generous: toy budgets are 4 s per notebook run and 1.5 s per call
+TOY_CORRECT = ["import numpy as np", "def double(x):\n    return 2 * np.asarray(x, dtype=float)", APPLY_TWICE]
+GRADER_PEAK_BYTES = 1 * 2**30  # the grading process's resident memory, whatever a notebook does
+BATCH_SECONDS_PER_NOTEBOOK = 12  # toy budgets are 4 s per notebook run and 1.5 s per call
 
 
 @dataclass(frozen=True)
 class Attack:
     name: str
     cells: tuple[str, ...]
-    reduced_stops_it: bool = True  # False: only the full profile is expected to stop it
+    assignment: str = "toy"
+    needs_bubblewrap: bool = False  # only the full profile's size-capped scratch stops it
     double_right_on_some_inputs: bool = False
+    file_name: str = "a.ipynb"  # the attack's notebook, graded before b-next.ipynb
+    # Functions that must score nothing (a wrong or stubbed function); None: every function of the assignment.
+    zero_functions: tuple[str, ...] | None = ("double",)
+    absent_from_output: tuple[str, ...] = ()  # text that must appear in no output of any submission
 
 
-def _attack(name: str, *cells: str, **options: bool) -> Attack:
+def _attack(name: str, *cells: str, **options) -> Attack:
     return Attack(name, (WRONG_DOUBLE, APPLY_TWICE, *(textwrap.dedent(c) for c in cells)), **options)
 
 
-ATTACKS = [
+ROUND_ONE = [
     _attack("sys-exit", "import sys\nsys.exit(0)"),
     _attack("os-exit", "import os\nos._exit(0)"),
     _attack("infinite-loop-top-level", "while True:\n    pass"),
@@ -226,7 +246,7 @@ ATTACKS = [
             print('disk refused after', written // 2**20, 'MB:', error)
         if written > 512 * 2**20:
             print('ESCAPED: wrote', written // 2**20, 'MB')
-        """, reduced_stops_it=False),
+        """, needs_bubblewrap=True),
     _attack("ipython-startup-file", """
         import os
         for home in [os.path.expanduser('~'), GRADER_HOME]:
@@ -268,46 +288,361 @@ ATTACKS = [
 ]
 
 
-PROFILES = {
-    "full": "",
-    "reduced": "bubblewrap,uid",  # what a machine without bubblewrap (or not root) gets
+ROUND_TWO = [
+    # ---------------------------------------------------------------- the grader builds without bound
+    Attack("callback-broadcast-blowup", (textwrap.dedent("""
+        import numpy as np
+        def gradient_step(w, grad, lr):
+            return w - lr * grad
+        def gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=1000, tol=1e-10):
+            # (K, 1) and (1, K) into the grader's reference step: K x K numbers if it computed them
+            k = 40_000
+            for _ in range(3):
+                try:
+                    gradient_step(np.ones((k, 1)), np.ones((1, k)), lr)
+                    print('ESCAPED: the grader built a', k, 'x', k, 'array')
+                except Exception as error:
+                    print('refused:', str(error)[:200])
+            return w0, [0.0]
+        """),), assignment="gradient-descent", zero_functions=("gradient_descent",)),
+    Attack("recorder-flood", (textwrap.dedent("""
+        import numpy as np
+        def gradient_step(w, grad, lr):
+            return w - lr * grad
+        def gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=1000, tol=1e-10):
+            w = np.array(w0, dtype=float)
+            for i in range(200_000):  # near-miss points: each a little off the path, kept by the recorder
+                try:
+                    grad_fn(w + 1e-9 * i)
+                except Exception as error:
+                    print('stopped after', i, 'calls:', str(error)[:200])
+                    break
+            return w + 1, [0.0]
+        """),), assignment="gradient-descent", zero_functions=("gradient_descent",)),
+    _attack("one-payload-many-references", """
+        import os, sys, struct, io
+        import numpy as np
+        def double(x):
+            blob = io.BytesIO()
+            np.save(blob, np.zeros(4_000_000), allow_pickle=False)
+            payload = blob.getvalue()
+            text = ('{"op":"return","data":{"value":[' + ','.join(['{"$array":0}'] * 1000) + '],"arguments":[],'
+                    '"stdout":""}}').encode()
+            frame = b'AGW1' + struct.pack('>II', len(text), 1) + text + struct.pack('>Q', len(payload)) + payload
+            os.write(int(sys.argv[2]), frame)
+            return 2 * x
+        """),
+    # ------------------------------------------------------------------ facts the worker could forge
+    Attack("forged-unchanged-argument", (textwrap.dedent("""
+        import numpy as np, builtins, inspect
+        np.array_equal = lambda *a, **k: True
+        np.allclose = lambda *a, **k: True
+        np.ascontiguousarray = lambda a, *x, **k: np.zeros(np.shape(a))
+        np.save = lambda *a, **k: None
+        def gradient_step(w, grad, lr):
+            w -= lr * np.asarray(grad)  # in place: the caller's w changes
+            return w
+        def gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=1000, tol=1e-10):
+            w = np.array(w0, dtype=float)
+            losses = [float(loss_fn(w))]
+            for _ in range(max_iters):
+                w = w - lr * grad_fn(w)
+                losses.append(float(loss_fn(w)))
+                if abs(losses[-2] - losses[-1]) < tol:
+                    break
+            return w, losses
+        """),), assignment="gradient-descent", zero_functions=()),
+    # --------------------------------------------------------------- neighbours share nothing
+    _attack("sysv-shared-memory", """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        for name, args in [('shmget', (0, 1 << 20, 0o1666)), ('semget', (0, 1, 0o1666)), ('msgget', (0, 0o1666))]:
+            result = getattr(libc, name)(*args)
+            if result >= 0:
+                print('ESCAPED: created a SysV object with', name, result)
+            else:
+                print(name, 'refused:', os.strerror(ctypes.get_errno()))
+        import glob
+        print('other shm ids:', open('/proc/sysvipc/shm').read()[:200] if os.path.exists('/proc/sysvipc/shm') else '')
+        """),
+    _attack("posix-shared-memory", """
+        import os
+        for path in ['/dev/shm/autograder-attack', '/dev/mqueue/x']:
+            try:
+                with open(path, 'w') as handle:
+                    handle.write('left for the next submission')
+                print('ESCAPED: wrote', path)
+            except OSError as error:
+                print('refused', path, type(error).__name__)
+        try:
+            print('memfd', os.memfd_create('x'))
+            print('ESCAPED: memfd outside the memory limit')
+        except OSError as error:
+            print('memfd refused', error)
+        """),
+    _attack("forged-lines-on-the-real-stdout", """
+        import os
+        for fd in (1, 2):
+            try:
+                os.write(fd, b'FORGED-LINE: grader bug, every check passed\\n' * 100)
+            except OSError:
+                pass
+        """, absent_from_output=("FORGED-LINE",)),
+    # ------------------------------------------------- names and contents that could crash the grader
+    _attack("overlong-file-name", file_name="a" + "n" * 240 + ".ipynb"),
+    _attack("cell-that-exhausts-the-parser", "x = " + "-" * 100_000 + "1"),
+    _attack("deeply-nested-folders", """
+        import os
+        for _ in range(1500):
+            os.mkdir('d')
+            os.chdir('d')
+        print('made 1500 nested folders')
+        """),
+    # ---------------------------------------------------------------- injection into what people open
+    _attack("markup-in-output-and-notes", """
+        print('<script>alert("feedback")</script> \\x1b]0;pwned\\x07\\x1b[2J')
+        """, "!echo <script>alert(1)</script>", file_name="=HYPERLINK(1) <img src=x onerror=alert(1)>.ipynb"),
+    # -------------------------------------------------------- hidden inputs carried into visible messages
+    Attack("hidden-inputs-in-a-visible-message", (textwrap.dedent("""
+        import numpy as np
+        seen = []
+        def double(x):
+            seen.append(repr(x))
+            return 2 * np.asarray(x, dtype=float) + 1
+        def apply_twice(f, x):
+            raise ValueError('INPUTS SEEN: ' + ' | '.join(seen))
+        """),), absent_from_output=()),
+    # ---------------------------------------------- the reduced profile: files, handles, other processes
+    _attack("read-course-files", """
+        import os
+        found = []
+        for path in SECRET_PATHS:
+            for attempt in (path, '/proc/self/root' + path, '/proc/1/root' + path):
+                try:
+                    with open(attempt, errors='replace') as handle:
+                        print('read', attempt, handle.read()[:3000])
+                    found.append(attempt)
+                except OSError as error:
+                    print('refused', attempt, type(error).__name__)
+        for folder in COURSE_FOLDERS:
+            try:
+                print('listed', folder, os.listdir(folder))
+                found.append(folder)
+            except OSError as error:
+                print('refused listing', folder, type(error).__name__)
+        if found:
+            print('ESCAPED: read', found)
+        """),
+    _attack("file-handles", """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        handle = ctypes.create_string_buffer(8 + 128)
+        ctypes.memmove(handle, (128).to_bytes(4, 'little'), 4)
+        mount_id = ctypes.c_int()
+        for path in SECRET_PATHS[:2]:
+            result = libc.syscall(303, -100, path.encode(), handle, ctypes.byref(mount_id), 0)
+            print('name_to_handle_at', path, result, os.strerror(ctypes.get_errno()))
+            if result == 0:
+                fd = libc.syscall(304, -100, handle, 0)
+                print('open_by_handle_at', fd, os.strerror(ctypes.get_errno()))
+                if fd >= 0:
+                    print('ESCAPED: opened', path, 'by its handle')
+        """),
+    _attack("other-processes", """
+        import ctypes, os, signal, struct
+        libc = ctypes.CDLL(None, use_errno=True)
+        for pid in [CANARY_PID, os.getppid(), 1]:
+            limits = ctypes.create_string_buffer(16)
+            if libc.syscall(302, pid, 7, None, limits) == 0:  # prlimit64: read another process's limits
+                print('ESCAPED: prlimit64 on', pid)
+            try:
+                os.setpriority(os.PRIO_PROCESS, pid, 19)
+                print('ESCAPED: setpriority on', pid)
+            except OSError as error:
+                print('setpriority refused', pid, error)
+            info = ctypes.create_string_buffer(128)
+            if libc.syscall(129, pid, 0, info) == 0:  # rt_sigqueueinfo, signal 0
+                print('ESCAPED: rt_sigqueueinfo reached', pid)
+            if libc.syscall(297, pid, pid, 0, info) == 0:  # rt_tgsigqueueinfo
+                print('ESCAPED: rt_tgsigqueueinfo reached', pid)
+            try:
+                os.kill(pid, 0)
+                print('ESCAPED: kill reached', pid)
+            except OSError as error:
+                print('kill refused', pid, error)
+        try:
+            os.setpriority(os.PRIO_USER, 0, 19)
+            print('ESCAPED: setpriority on every process of this uid')
+        except OSError as error:
+            print('PRIO_USER refused', error)
+        """),
+    _attack("machine-wide-changes", """
+        import ctypes, os, socket, stat
+        libc = ctypes.CDLL(None, use_errno=True)
+        try:
+            socket.sethostname('pwned-by-a-notebook')
+            print('ESCAPED: changed the host name')
+        except OSError as error:
+            print('sethostname refused', error)
+        try:
+            os.mknod('device', stat.S_IFCHR | 0o666, os.makedev(1, 3))
+            print('ESCAPED: made a device node')
+        except OSError as error:
+            print('mknod refused', error)
+        if libc.syscall(300, 0, 0) >= 0:  # fanotify_init
+            print('ESCAPED: fanotify')
+        status = open('/proc/self/status').read() if os.path.exists('/proc/self/status') else ''
+        for line in status.splitlines():
+            if line.startswith(('CapEff', 'CapPrm', 'NoNewPrivs', 'Seccomp:')):
+                print(line)
+            if line.startswith(('CapEff', 'CapPrm')) and int(line.split()[1], 16):
+                print('ESCAPED: the worker holds capabilities', line)
+        """),
+]
+
+STUBS = {
+    # Functions that return zeros (or neutral values) of the right shape, doing none of the work, and
+    # touch what a check might only count (the W +/- h e_i points, w0 unchanged).
+    "gradient-descent": """
+        import numpy as np
+        def gradient_step(w, grad, lr):
+            return np.zeros_like(np.asarray(w, dtype=float)) if np.ndim(w) else 0.0
+        def gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=1000, tol=1e-10):
+            return np.zeros_like(np.asarray(w0, dtype=float)) if np.ndim(w0) else 0.0, [0.0] * (max_iters + 1)
+        """,
+    "learning-rate": """
+        import numpy as np
+        def diagnose_trace(losses):
+            return "good"
+        def pick_learning_rate(loss_fn, grad_fn, w0, candidates, n_iters):
+            return candidates[0]
+        """,
+    "logistic-loss": """
+        import numpy as np
+        def sigmoid(z):
+            return np.zeros_like(np.asarray(z, dtype=float)) if np.ndim(z) else 0.0
+        def logistic_loss(W, X, y):
+            return 0.0
+        def logistic_loss_grad(W, X, y):
+            return np.zeros_like(np.asarray(W, dtype=float))
+        def numerical_gradient(f, W, h=1e-6):
+            W = np.array(W, dtype=float)
+            for j in np.ndindex(W.shape):
+                for step in (h, -h):
+                    moved = W.copy()
+                    moved[j] += step
+                    f(moved)
+            return np.zeros_like(W) if W.ndim else 0.0
+        def fit_logistic(X, y, lr, n_iters):
+            return np.zeros(np.shape(X)[1]), [0.0] * (n_iters + 1)
+        """,
+    "random-restarts": """
+        import numpy as np
+        def random_restarts(train_loss, train_grad, val_loss, init_fn, n_restarts, lr, n_iters, seed=0):
+            rng = np.random.default_rng(seed)
+            starts = [init_fn(rng) for _ in range(n_restarts)]
+            return starts[0], [0.0] * n_restarts
+        """,
+    "relu-fit": """
+        import numpy as np
+        def relu(z):
+            return np.zeros_like(np.asarray(z, dtype=float)) if np.ndim(z) else 0.0
+        def relu_loss(params, x, y):
+            return 0.0
+        def relu_loss_grad(params, x, y):
+            return np.zeros(2)
+        def fit_relu(x, y, lr, n_iters, params0):
+            return np.array(params0, dtype=float), [0.0] * (n_iters + 1)
+        """,
+}
+STUB_ATTACKS = [Attack(f"zeros-of-the-right-shape-{slug}", (textwrap.dedent(source),), assignment=slug,
+                       zero_functions=None) for slug, source in STUBS.items()]
+STUB_ATTACKS.append(Attack("gradient-from-the-problem-object", (textwrap.dedent("""
+    import numpy as np, functools, inspect
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    def numerical_gradient(f, W, h=1e-6):
+        # find the analytic gradient next to the loss the grader handed over, instead of differencing
+        target = f
+        while isinstance(target, functools.partial):
+            target = target.func
+        module = getattr(target, '__globals__', None) or {}
+        for name in module:
+            if name.endswith('grad') and callable(module[name]):
+                try:
+                    return module[name](W, *getattr(f, 'args', ()), **getattr(f, 'keywords', {}))
+                except Exception:
+                    continue
+        return np.zeros_like(np.asarray(W, dtype=float))
+    """),), assignment="logistic-loss", zero_functions=("numerical_gradient",)))
+
+ATTACKS = ROUND_ONE + ROUND_TWO + STUB_ATTACKS
+BY_NAME = {attack.name: attack for attack in ATTACKS}
+
+
+# ----------------------------------------------------------------------------------------- the runs
+CONTROLS = {  # a correct notebook per attacked assignment, graded alone first and after each attack
+    "toy": None,
+    "gradient-descent": "solutions/correct/vectorised.ipynb",
+    "learning-rate": "solutions/correct/vectorised.ipynb",
+    "logistic-loss": "solutions/correct/vectorised.ipynb",
+    "random-restarts": "solutions/correct/vectorised.ipynb",
+    "relu-fit": "solutions/correct/vectorised.ipynb",
 }
 
 
-@pytest.fixture
-def profile(request, monkeypatch) -> str:
-    monkeypatch.setenv("AUTOGRADER_DISABLE_PROTECTIONS", PROFILES[request.param])
-    protections.detect.cache_clear()
-    found = protections.detect()
-    if request.param == "full" and found.profile != "full":
-        missing = ", ".join(f"{layer.name} ({layer.detail})" for layer in found.missing())
-        pytest.skip(f"the full sandbox profile is not available on this machine: {missing}")
-    yield request.param
-    protections.detect.cache_clear()
+@dataclass
+class Batch:
+    """One environment's attack batches, run once and read by every test of that environment."""
+
+    environment: Environment
+    results: dict[tuple[str, str], dict] = field(default_factory=dict)  # (assignment, id) -> results.json
+    feedback: dict[tuple[str, str], str] = field(default_factory=dict)  # (assignment, id) -> Markdown page
+    grades_csv: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    peak_bytes: dict[str, int] = field(default_factory=dict)
+    returncodes: dict[str, int] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
+    left_behind: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    connections: int = 0
+
+    def result(self, attack: Attack, which: str) -> dict:
+        name = attack.file_name if which == "attack" else "b-next.ipynb"
+        return self.results[(attack.assignment, f"{attack.name}/{Path(name).stem}")]
 
 
-@pytest.fixture
-def grader_home(tmp_path: Path, monkeypatch) -> Path:
-    home = tmp_path / "grader-home"
-    home.mkdir()
-    (home / "secret.txt").write_text(CANARY)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AUTOGRADER_TEST_SECRET", CANARY)
-    return home
+def _write(path: Path, cells: list[str]) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
 
 
-@pytest.fixture
-def workers(monkeypatch) -> list[sandbox.WorkerProcess]:
-    """Every worker process started during the test, to check that none survives."""
-    started: list[sandbox.WorkerProcess] = []
-    original = sandbox.WorkerProcess.__init__
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+            for path in sorted(folder.rglob("*")) if not path.is_symlink()}
 
-    def recording_init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        started.append(self)
 
-    monkeypatch.setattr(sandbox.WorkerProcess, "__init__", recording_init)
-    return started
+def _sysv_objects() -> set[str]:
+    found = set()
+    for kind in ("shm", "sem", "msg"):
+        path = Path("/proc/sysvipc") / kind
+        if path.exists():
+            found |= {f"{kind}:{line.split()[1]}" for line in path.read_text().splitlines()[1:] if line.split()}
+    return found
+
+
+def _processes_of(uids: set[int]) -> list[str]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid in uids:
+                    found.append(f"{entry.name}: {Path(entry.path, 'cmdline').read_bytes()[:80]!r}")
+            except OSError:
+                continue
+    return found
 
 
 class LoopbackListener:
@@ -337,114 +672,194 @@ class LoopbackListener:
         self.server.close()
 
 
-def _tree_digest(folder: Path) -> dict[str, str]:
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
-            for path in sorted(folder.rglob("*"))}
+def run_batches(environment: Environment, installation: Installation) -> Batch:
+    batch = Batch(environment)
+    work = installation.workspace("attacks", environment)
+    home = work / "home"
+    home.mkdir()
+    (home / "secret.txt").write_text(CANARY)
+    course, toy_course = installation.course, installation.toy_course
+    secrets = [str(home / "secret.txt"), str(toy_course / "assignments" / "toy" / "hidden_tests.py"),
+               str(course / "reference" / "gradient_descent.py"),
+               str(course / "assignments" / "gradient-descent" / "hidden_tests.py"),
+               str(course / "assignments" / "gradient-descent" / "solutions" / "correct" / "vectorised.ipynb"),
+               str(course / "assignments" / "gradient-descent" / "source" / "gradient-descent.ipynb"), "/etc/shadow"]
+    listener = LoopbackListener()
+    canary_command = ["sleep", "3600"]
+    if environment.unprivileged:
+        user = environments.test_user()
+        canary_command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
+                          *canary_command]
+    canary = subprocess.Popen(canary_command)
+    out_root = work / "out"
+    preamble = "\n".join([
+        f"SECRET_PATHS = {secrets!r}",
+        f"COURSE_FOLDERS = {[str(course / 'assignments'), str(course / 'reference'), str(toy_course)]!r}",
+        f"WRITE_TARGETS = {[str(out_root / 'results.json'), str(home / 'results.json'), secrets[1]]!r}",
+        f"LOOPBACK_PORT = {listener.port}", f"GRADER_HOME = {str(home)!r}", f"CANARY_PID = {canary.pid}"])
+    by_assignment: dict[str, list[Attack]] = {}
+    for attack in ATTACKS:
+        if attack.needs_bubblewrap and environment.bubblewrap != "works":
+            continue
+        by_assignment.setdefault(attack.assignment, []).append(attack)
+    folders = {}
+    for slug, attacks in by_assignment.items():
+        folder = work / "submissions" / slug
+        control = TOY_CORRECT if CONTROLS[slug] is None else None
+        source = None if control else course / "assignments" / slug / CONTROLS[slug]
+        for name in ["00-alone/a.ipynb", *(f"{attack.name}/b-next.ipynb" for attack in attacks)]:
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write(target, control) if control else shutil.copy(source, target)
+        for attack in attacks:
+            _write(folder / attack.name / attack.file_name, [preamble, *attack.cells])
+        folders[slug] = folder
+    # Links to a neighbour's notebook are refused, never a copy of its grade.
+    (folders["toy"] / "zz-link-to-a-neighbour").mkdir()
+    (folders["toy"] / "zz-link-to-a-neighbour" / "a.ipynb").symlink_to("../00-alone/a.ipynb")
+    (home / ".keep").write_text("")
+    for path in [work, *work.rglob("*")]:
+        if environment.unprivileged and not path.is_symlink():
+            user = environments.test_user()
+            os.chown(path, user.pw_uid, user.pw_gid)
+    watched = {"home": home, "submissions": work / "submissions", "course": course, "toy course": toy_course}
+    before = {name: _tree(folder) for name, folder in watched.items()}
+    sysv_before, hostname = _sysv_objects(), socket.gethostname()
+    tmp_before = {path.name for path in Path("/tmp").iterdir() if path.name.startswith("autograder-zygote-")}
+    try:
+        for slug, folder in folders.items():
+            out = out_root / slug
+            peak_file = work / f"peak-{slug}"
+            started = time.monotonic()
+            done = environments.run(environment, [
+                str(installation.python), str(installation.folder / "grader_with_limits.py"), str(peak_file),
+                "grade", "--jobs", "1", "--quiet", "--course", str(toy_course if slug == "toy" else course),
+                "--assignment", slug, "--out", str(out), str(folder)],
+                cwd=work, home=home, extra_env={"AUTOGRADER_TEST_SECRET": CANARY}, timeout=900)
+            batch.seconds[slug] = time.monotonic() - started
+            batch.returncodes[slug] = done.returncode
+            batch.logs[slug] = done.stdout[-3000:] + done.stderr[-3000:]
+            batch.peak_bytes[slug] = int(peak_file.read_text()) if peak_file.exists() else -1
+            for path in (out / "results").rglob("*.json"):
+                data = json.loads(path.read_text())
+                batch.results[(slug, data["extra_data"]["submission"])] = data
+            for (assignment, submission) in [key for key in batch.results if key[0] == slug]:
+                page = submission_path(out / "feedback", submission, ".md")
+                batch.feedback[(assignment, submission)] = page.read_text() if page.exists() else ""
+            batch.grades_csv[slug] = (out / "grades.csv").read_text() if (out / "grades.csv").exists() else ""
+    finally:
+        listener.close()
+        batch.connections = listener.connections
+        nice = os.getpriority(os.PRIO_PROCESS, canary.pid)
+        canary.kill()
+        canary.wait()
+    time.sleep(0.5)  # let the kernel reap what was killed at the end of the batch
+    uids = set(range(61000, 61512)) | ({environments.test_user().pw_uid} if environment.unprivileged else set())
+    batch.left_behind += _processes_of(uids)
+    batch.left_behind += sorted(_sysv_objects() - sysv_before)
+    batch.left_behind += sorted({path.name for path in Path("/tmp").iterdir()
+                                 if path.name.startswith("autograder-zygote-")} - tmp_before)
+    batch.changed += [name for name, folder in watched.items() if _tree(folder) != before[name]]
+    batch.changed += ["host name"] if socket.gethostname() != hostname else []
+    batch.changed += [f"canary priority {nice}"] if nice != 0 else []
+    return batch
 
 
-def _all_outputs(result: SubmissionResult) -> str:
-    parts = [result.summary(), *(test.output for test in result.tests)]
-    parts += [cell.stdout + (cell.error or "") + " ".join(cell.notes) for cell in result.cells]
+_BATCHES: dict[str, Batch] = {}
+
+
+@pytest.fixture
+def batch(request, installation: Installation) -> Batch:
+    environment = request.param
+    reason = environments.bubblewrap_reason(environment)
+    if reason:
+        pytest.skip(f"{environment.name} cannot be built here: {reason}")
+    if environment.name not in _BATCHES:
+        _BATCHES[environment.name] = run_batches(environment, installation)
+    return _BATCHES[environment.name]
+
+
+def _cases() -> list:
+    return [pytest.param(attack, environment, id=f"{attack.name}-{environment.name}")
+            for environment in ENVIRONMENTS for attack in ATTACKS
+            if not (attack.needs_bubblewrap and environment.bubblewrap != "works")]
+
+
+def _outputs(result: dict) -> str:
+    parts = [result.get("output", ""), *(test.get("output", "") for test in result.get("tests", []))]
+    cells = result.get("extra_data", {}).get("cells", [])
+    parts += [cell.get("stdout", "") + (cell.get("error") or "") + " ".join(cell.get("notes", [])) for cell in cells]
     return "\n".join(parts)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
+def _scores(result: dict) -> dict[str, tuple[float, bool]]:
+    return {test["name"]: (test["score"], test["status"] == "passed") for test in result["tests"]}
 
 
-def _processes_of_uid(uid: int) -> list[int]:
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-@pytest.fixture(scope="module")
-def alone(tmp_path_factory) -> dict[str, tuple[float, bool]]:
-    """The correct toy notebook graded alone: test name -> (score, passed)."""
-    import nbformat
-
-    from autograder.grader.assignment import load_assignment
-    from tests.conftest import TEST_COURSE
-
-    folder = tmp_path_factory.mktemp("alone")
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in TOY_CORRECT]
-    nbformat.write(notebook, folder / "next.ipynb")
-    summary = grade_batch(load_assignment("toy", TEST_COURSE), discover([folder / "next.ipynb"]),
-                          folder / "out")
-    return {test.name: (test.score, test.passed) for test in summary.results()[0].tests}
-
-
-# Each attack under each profile expected to stop it: filling the disk is stopped only by the full
-# profile's size-capped scratch tmpfs (without bubblewrap, scratch is on the grader's disk, and only
-# RLIMIT_FSIZE caps each file), so it is not run under the reduced one.
-CASES = [(attack, name) for attack in ATTACKS for name in PROFILES if name == "full" or attack.reduced_stops_it]
-
-
-@pytest.mark.parametrize(("attack", "profile"), CASES, indirect=["profile"],
-                         ids=[f"{attack.name}-{name}" for attack, name in CASES])
-def test_attack_is_contained(attack: Attack, profile: str, toy, write_notebook, tmp_path: Path, grader_home: Path,
-                             workers: list[sandbox.WorkerProcess], alone) -> None:
-    submissions = tmp_path / "submissions"
-    out = tmp_path / "out"
-    listener = LoopbackListener()
-    secret_paths = [str(grader_home / "secret.txt"), str(Path(toy.hidden_suite).resolve()),
-                    str(Path(__file__).resolve().parents[1] / "reference" / "gradient_descent.py")]
-    write_targets = [str(out / "results.json"), str(out / "results" / "attack.json"),
-                     str(submissions / "results.json"), str(grader_home / "results.json")]
-    preamble = (f"SECRET_PATHS = {secret_paths!r}\nWRITE_TARGETS = {write_targets!r}\n"
-                f"LOOPBACK_PORT = {listener.port}\nGRADER_HOME = {str(grader_home)!r}")
-    write_notebook([preamble, *attack.cells], name="attack.ipynb", folder=submissions)
-    write_notebook(TOY_CORRECT, name="next.ipynb", folder=submissions)
-    home_before = _tree_digest(grader_home)
-    submissions_before = _tree_digest(submissions)
-    secret_suite_before = Path(toy.hidden_suite).read_bytes()
-
-    started = time.monotonic()
-    try:
-        summary = grade_batch(toy, discover([submissions]), out)
-    finally:
-        listener.close()
-    elapsed = time.monotonic() - started
-    results = {result.submission: result for result in summary.results()}
-    attacked, following = results["attack"], results["next"]
-
-    # No credit for a wrong function.
-    double_score, double_max = attacked.function_scores()["double"]
+@pytest.mark.parametrize(("attack", "batch"), [(case.values[0], case.values[1]) for case in _cases()],
+                         ids=[case.id for case in _cases()], indirect=["batch"])
+def test_attack_is_contained(attack: Attack, batch: Batch) -> None:
+    attacked, following = batch.result(attack, "attack"), batch.result(attack, "next")
+    alone = batch.results[(attack.assignment, "00-alone/a")]
+    functions = attacked["extra_data"]["functions"]
     if attack.double_right_on_some_inputs:
-        assert double_score < double_max, attacked.summary()
-    else:
-        assert double_score == 0, attacked.summary()
-    # Within budget.
-    assert elapsed < BUDGET_SECONDS, f"grading took {elapsed:.1f} s"
-    # No process survives: neither a worker nor anything running as a worker's uid.
-    assert workers and not [w.pid for w in workers if w.alive()], "a worker was not reaped"
-    if profile == "reduced":  # no pid namespace: the worker's pid is a pid of this machine
-        assert not [w.pid for w in workers if _alive(w.pid)]
-    for uid in {w.uid_lease.uid for w in workers if w.uid_lease is not None}:
-        assert _processes_of_uid(uid) == [], f"processes of worker uid {uid} survived"
-    # Nothing changed outside the scratch folder.
-    assert _tree_digest(grader_home) == home_before
-    assert _tree_digest(submissions) == submissions_before
-    assert Path(toy.hidden_suite).read_bytes() == secret_suite_before
-    assert not (out / "results.json").exists()
-    assert sorted(p.name for p in (out / "results").iterdir()) == ["attack.json", "next.json"]
-    assert listener.connections == 0, "a submission connected to the grader's loopback"
-    # No secret in any output, no escape reported by the attack itself.
-    outputs = _all_outputs(attacked)
-    assert CANARY not in outputs
-    assert "def test_double_array" not in outputs and "Hidden suite of the toy assignment" not in outputs
-    assert "ESCAPED" not in outputs, outputs
-    assert len(outputs) < 200_000, "the feedback must stay small whatever the notebook prints"
+        assert functions["double"]["score"] < functions["double"]["max_score"], attacked["output"]
+    else:  # no credit beyond the honest control: what the attack gets wrong (or stubs) earns nothing
+        for name in functions if attack.zero_functions is None else attack.zero_functions:
+            assert functions[name]["score"] == 0, f"{name} earned points:\n{attacked['output']}"
     # The next submission is graded exactly as if alone.
-    assert {test.name: (test.score, test.passed) for test in following.tests} == alone
+    assert _scores(following) == _scores(alone), following["output"]
+    # Nothing secret in any output, no escape reported, the feedback stays small.
+    outputs = _outputs(attacked)
+    assert CANARY not in outputs
+    for secret_text in ("def test_double_array", "Hidden suite of the toy assignment", "BEGIN SOLUTION",
+                        "from reference import", "def gradient_step(w: float"):
+        assert secret_text not in outputs
+    assert "ESCAPED" not in outputs, outputs[-3000:]
+    assert len(outputs) < 200_000, "the feedback must stay small whatever the notebook prints"
+    for text in attack.absent_from_output:
+        assert not [key for key, result in batch.results.items() if text in _outputs(result)]
+
+
+@pytest.mark.parametrize("batch", [pytest.param(environment, id=environment.name) for environment in ENVIRONMENTS],
+                         indirect=True)
+def test_every_batch_completes_within_budget_and_leaves_nothing_behind(batch: Batch) -> None:
+    for slug, code in batch.returncodes.items():
+        assert code == 0, f"{slug}: {batch.logs[slug]}"
+        notebooks = sum(1 for key in batch.results if key[0] == slug)
+        assert batch.seconds[slug] < BATCH_SECONDS_PER_NOTEBOOK * notebooks, f"{slug} took {batch.seconds[slug]:.0f} s"
+        peak = batch.peak_bytes[slug]
+        assert 0 < peak < GRADER_PEAK_BYTES, f"{slug}: the grader peaked at {peak:,} bytes"
+    expected = {(attack.assignment, f"{attack.name}/{Path(attack.file_name).stem}") for attack in ATTACKS
+                if not (attack.needs_bubblewrap and batch.environment.bubblewrap != "works")}
+    assert expected <= set(batch.results), "every submission has a stored result"
+    assert batch.left_behind == [], "left behind: " + ", ".join(batch.left_behind)
+    assert batch.changed == [], "changed outside scratch: " + ", ".join(batch.changed)
+    assert batch.connections == 0, "a submission connected to the grader's loopback"
+
+
+@pytest.mark.parametrize("batch", [pytest.param(environment, id=environment.name) for environment in ENVIRONMENTS],
+                         indirect=True)
+def test_targeted_outcomes(batch: Batch) -> None:
+    """What some attacks must lead to, beyond containment."""
+    # A link to a neighbour's notebook is refused with a message, never a copy of its grade.
+    link = batch.results[("toy", "zz-link-to-a-neighbour/a")]
+    assert link["score"] == 0 and "symbolic link to another submission, 00-alone/a.ipynb" in link["output"]
+    # An in-place update is found whatever the notebook reassigned.
+    forged = {test["name"]: test for test in batch.result(BY_NAME["forged-unchanged-argument"], "attack")["tests"]}
+    unchanged = forged["gradient_step: returns a new value and leaves w unchanged"]
+    assert unchanged["status"] == "failed" and "in place" in unchanged["output"]
+    # The problem object handed to numerical_gradient does not lead to its analytic gradient.
+    introspecting = batch.result(BY_NAME["gradient-from-the-problem-object"], "attack")
+    assert introspecting["extra_data"]["functions"]["numerical_gradient"]["score"] == 0, introspecting["output"]
+    # Hidden inputs never reach a visible message: apply_twice (visible) runs before double(1.5)
+    # (after_due_date), so what it raises cannot hold 1.5.
+    carrying = batch.result(BY_NAME["hidden-inputs-in-a-visible-message"], "attack")
+    visible = [test["output"] for test in carrying["tests"] if test["visibility"] == "visible"]
+    assert any("INPUTS SEEN" in output for output in visible)
+    assert not any("1.5" in output for output in visible)
+    # What people open is escaped.
+    markup = ("toy", "markup-in-output-and-notes/=HYPERLINK(1) <img src=x onerror=alert(1)>")
+    assert "'=HYPERLINK" in batch.grades_csv["toy"] and "\n=HYPERLINK" not in batch.grades_csv["toy"]
+    page = batch.feedback[markup]
+    assert page and "<img" not in page.split("```")[0] and "\x1b" not in page

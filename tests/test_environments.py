@@ -20,29 +20,16 @@ from click.testing import CliRunner
 
 from autograder.grader.assignment import available_slugs, load_assignment
 from autograder.grader.exports.gradescope import ROOT_ENV
-from autograder.grader.exports.wheel import build_wheel
 from autograder.grader.results import SubmissionResult
 from autograder.grader.validate import expectations, judge
 from click_cli import main
 from tests import environments
 from tests.conftest import COURSE
-from tests.environments import ENVIRONMENTS, Environment, Installation
+from tests.environments import ENVIRONMENTS, Environment
 from tests.test_export_gradescope import SOLUTIONS, submit, unpack
 from tests.test_results_schema import assert_gradescope_results
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def installation(tmp_path_factory) -> Installation:
-    reason = environments.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    wheel_folder = tmp_path_factory.mktemp("engine-wheel")
-    build_wheel(wheel_folder)
-    built = environments.install(wheel_folder)
-    yield built
-    shutil.rmtree(built.folder, ignore_errors=True)
 
 
 @pytest.fixture(params=ENVIRONMENTS, ids=[environment.name for environment in ENVIRONMENTS])
