@@ -581,14 +581,11 @@ BY_NAME = {attack.name: attack for attack in ATTACKS}
 
 
 # ----------------------------------------------------------------------------------------- the runs
-CONTROLS = {  # a correct notebook per attacked assignment, graded alone first and after each attack
-    "toy": None,
-    "gradient-descent": "solutions/correct/vectorised.ipynb",
-    "learning-rate": "solutions/correct/vectorised.ipynb",
-    "logistic-loss": "solutions/correct/vectorised.ipynb",
-    "random-restarts": "solutions/correct/vectorised.ipynb",
-    "relu-fit": "solutions/correct/vectorised.ipynb",
-}
+def _control(course: Path, slug: str) -> Path | None:
+    """A correct notebook for ``slug``, graded alone first and after each attack (None: TOY_CORRECT)."""
+    if slug == "toy":
+        return None
+    return sorted((course / "assignments" / slug / "solutions" / "correct").glob("*.ipynb"))[0]
 
 
 @dataclass
@@ -620,8 +617,13 @@ def _write(path: Path, cells: list[str]) -> None:
 
 
 def _tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` with a digest (bytecode the grader caches for the suites left out)."""
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
-            for path in sorted(folder.rglob("*")) if not path.is_symlink()}
+            for path in sorted(folder.rglob("*")) if not path.is_symlink() and "__pycache__" not in path.parts}
+
+
+def _differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
 def _sysv_objects() -> set[str]:
@@ -705,12 +707,11 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
     folders = {}
     for slug, attacks in by_assignment.items():
         folder = work / "submissions" / slug
-        control = TOY_CORRECT if CONTROLS[slug] is None else None
-        source = None if control else course / "assignments" / slug / CONTROLS[slug]
+        source = _control(course, slug)
         for name in ["00-alone/a.ipynb", *(f"{attack.name}/b-next.ipynb" for attack in attacks)]:
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write(target, control) if control else shutil.copy(source, target)
+            _write(target, TOY_CORRECT) if source is None else shutil.copy(source, target)
         for attack in attacks:
             _write(folder / attack.name / attack.file_name, [preamble, *attack.cells])
         folders[slug] = folder
@@ -735,7 +736,9 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
                 str(installation.python), str(installation.folder / "grader_with_limits.py"), str(peak_file),
                 "grade", "--jobs", "1", "--quiet", "--course", str(toy_course if slug == "toy" else course),
                 "--assignment", slug, "--out", str(out), str(folder)],
-                cwd=work, home=home, extra_env={"AUTOGRADER_TEST_SECRET": CANARY}, timeout=900)
+                cwd=work, home=home, timeout=900,
+                # The grader's own matplotlib cache goes elsewhere: the home folder is watched for the workers.
+                extra_env={"AUTOGRADER_TEST_SECRET": CANARY, "MPLCONFIGDIR": str(work / "grader-cache")})
             batch.seconds[slug] = time.monotonic() - started
             batch.returncodes[slug] = done.returncode
             batch.logs[slug] = done.stdout[-3000:] + done.stderr[-3000:]
@@ -759,7 +762,8 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
     batch.left_behind += sorted(_sysv_objects() - sysv_before)
     batch.left_behind += sorted({path.name for path in Path("/tmp").iterdir()
                                  if path.name.startswith("autograder-zygote-")} - tmp_before)
-    batch.changed += [name for name, folder in watched.items() if _tree(folder) != before[name]]
+    batch.changed += [f"{name}: {', '.join(_differences(before[name], _tree(folder))[:5])}"
+                      for name, folder in watched.items() if _tree(folder) != before[name]]
     batch.changed += ["host name"] if socket.gethostname() != hostname else []
     batch.changed += [f"canary priority {nice}"] if nice != 0 else []
     return batch

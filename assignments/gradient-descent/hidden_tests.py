@@ -59,12 +59,13 @@ def test_step_on_floats(submission):
 @pytest.mark.graded("gradient_step", points=1)
 def test_step_leaves_w_unchanged(submission):
     """returns a new value and leaves w unchanged"""
-    w = np.array([1.0, -2.0, 3.0])
-    result = submission.gradient_step(w, np.array([0.5, 0.5, 0.5]), 0.1)
-    checks.as_array(result, "gradient_step(w, grad, lr)", shape=(3,))  # a stub that returns nothing earns nothing
+    w, grad = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.5, 0.5])
+    result = submission.gradient_step(w, grad, 0.1)
     mutated = submission.last_call.mutated
     assert not mutated, (f"gradient_step changed its argument {', '.join(mutated)} in place (for example with "
                          "w -= ...); compute and return a new array instead.")
+    # The points go with the value: returning anything unchanged-looking (zeros, say) earns nothing.
+    checks.assert_close(result, reference.gradient_step(w, grad, 0.1), "gradient_step(w, grad, lr)", rtol=1e-12)
 
 
 # -------------------------------------------------------------------------------- gradient_descent
@@ -192,10 +193,13 @@ def test_descent_leaves_w0_unchanged(isolated, problems):
     loss, grad = quadratic(problems, hessian, optimum)
     result = isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=5)
     assert isinstance(result, tuple | list) and len(result) == 2, "gradient_descent should return a pair (w, losses)."
-    checks.as_array(result[0], "the w returned by gradient_descent", shape=(3,))
     mutated = isolated.last_call.mutated
     assert not mutated, (f"gradient_descent changed {', '.join(mutated)} in place; copy w0 first "
                          "(w = np.array(w0, dtype=float)) or use w = w - lr * g rather than w -= lr * g.")
+    # The points go with the values: a function that returns w0 untouched without descending earns nothing.
+    expected_w, expected_losses = reference.gradient_descent(loss, grad, w0, 0.1, max_iters=5)
+    checks.assert_close(result[0], expected_w, "the w returned after 5 steps", rtol=1e-10)
+    checks.assert_close(result[1], expected_losses, "the losses of 5 steps", rtol=1e-10)
 
 
 @pytest.mark.graded("gradient_descent", points=0.5)

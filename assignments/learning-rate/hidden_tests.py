@@ -232,28 +232,36 @@ def check_labels(submission, traces: list[Trace], transform=None, transform_name
         f"the run's dynamics make it {trace.label!r}.")
 
 
+def with_contrasts(traces: list[Trace]) -> list[Trace]:
+    """``traces`` plus one clear run of each other label: a function that gives every trace the same
+    label (a stub) cannot earn a label's points."""
+    others = [trace for kind in (too_small_traces(), good_traces(), too_large_traces()) for trace in kind[:1]
+              if trace.label not in {t.label for t in traces}]
+    return traces + others
+
+
 @pytest.mark.graded("diagnose_trace", points=1)
 def test_diagnose_too_small(submission, feedback):
     """labels runs with a tiny learning rate, still falling steadily, 'too_small'"""
-    check_labels(submission, too_small_traces(), feedback=feedback)
+    check_labels(submission, with_contrasts(too_small_traces()), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=1)
 def test_diagnose_good(submission, feedback):
     """labels runs that fell and levelled off 'good'"""
-    check_labels(submission, good_traces(), feedback=feedback)
+    check_labels(submission, with_contrasts(good_traces()), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=1)
 def test_diagnose_too_large(submission, feedback):
     """labels diverging runs (finite losses) 'too_large'"""
-    check_labels(submission, too_large_traces(), feedback=feedback)
+    check_labels(submission, with_contrasts(too_large_traces()), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=0.5)
 def test_diagnose_nonfinite(submission, problems, feedback):
     """labels runs that blew up to inf or nan 'too_large'"""
-    check_labels(submission, nonfinite_traces(problems), feedback=feedback)
+    check_labels(submission, with_contrasts(nonfinite_traces(problems)), feedback=feedback)
 
 
 @pytest.mark.graded("diagnose_trace", points=1, visibility="after_due_date")

@@ -89,8 +89,13 @@ class EventLog:
     def __init__(self):
         self.events = []
 
+    MAX_EVENTS = 20_000  # student code decides how often it calls: far more than any correct solution needs
+
     def recorder(self, kind, function=None):
         def record(w):
+            if len(self.events) >= self.MAX_EVENTS:
+                raise checks.CallBudgetExceeded(f"the functions given were called more than {self.MAX_EVENTS:,} "
+                                                "times; a correct solution needs far fewer calls")
             point = np.array(w, dtype=float, copy=True)
             self.events.append((kind, point))
             return None if function is None else function(point)
@@ -184,7 +189,7 @@ def test_init_fn_called_once_per_restart(submission, problems):
     log = EventLog()
     init = uniform_init(problems, size=2, report=log.recorder("init"))
     what = call_text(n_restarts, lr, n_iters, seed)
-    submission.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
+    result = submission.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
     starts = log.points("init")
     assert len(starts) == n_restarts, (
         f"{what} called init_fn {len(starts)} times; it should call it exactly once per restart "
@@ -194,6 +199,13 @@ def test_init_fn_called_once_per_restart(submission, problems):
         checks.assert_close(got, want, f"{what}: start {i} drawn by init_fn", rtol=0, atol=1e-15,
                             inputs=f"call {i + 1} of init_fn(rng) with rng = np.random.default_rng({seed}), "
                                    "init_fn drawing from U[-2, 2]")
+    # The points go with the answer: drawing the starts right and returning anything else earns nothing.
+    best_w, val_losses = unpack(result, what, n_restarts)
+    expected_best, expected_losses = reference.random_restarts(train_loss, train_grad, val_loss,
+                                                               uniform_init(problems, size=2), n_restarts, lr,
+                                                               n_iters, seed=seed)
+    checks.assert_close(val_losses, expected_losses, f"val_losses of {what}", rtol=1e-10)
+    checks.assert_close(best_w, expected_best, f"best_w of {what}", rtol=1e-10)
 
 
 # ------------------------------------------------------------------------------- the procedure

@@ -155,10 +155,11 @@ def test_relu_scalars(submission):
 def test_relu_leaves_z_unchanged(submission):
     """returns a new array and leaves z unchanged"""
     z = np.array([-1.0, 2.0, -3.0, 0.5])
-    checks.as_array(submission.relu(z), "relu(z)", shape=z.shape)  # a stub that returns nothing earns nothing
+    got = submission.relu(z)
     mutated = submission.last_call.mutated
     assert not mutated, (f"relu changed its argument {', '.join(mutated)} in place (for example with "
                          "z[z < 0] = 0); return a new array instead (np.maximum(z, 0), say).")
+    checks.assert_close(got, reference.relu(z), "relu(z)", rtol=0.0, atol=0.0)  # the points go with the value
 
 
 # --------------------------------------------------------------------------------------- relu_loss
@@ -223,13 +224,18 @@ def test_grad_values(stable_relu):
 
 @pytest.mark.graded("relu_loss_grad", points=0.5)
 def test_grad_of_a_dead_unit(stable_relu):
-    """is zero when every point is inactive (relu has slope 0 for z < 0)"""
+    """is zero when every point is inactive, and only active points count otherwise (relu has slope 0 for z < 0)"""
     x, y, params = dead_problem(24)
     expected = reference.relu_loss_grad(params, x, y)
+    x_mixed, y_mixed, params_mixed = kinked_problem(25, 40)  # some points on each side of the kink
+    expected_mixed = reference.relu_loss_grad(params_mixed, x_mixed, y_mixed)
 
     def check(sub):
         checks.assert_close(sub.relu_loss_grad(params, x, y), expected, "relu_loss_grad(params, x, y)",
                             rtol=0.0, atol=1e-12, inputs=describe(x, params) + "; no point passes a gradient back")
+        checks.assert_close(sub.relu_loss_grad(params_mixed, x_mixed, y_mixed), expected_mixed,
+                            "relu_loss_grad(params, x, y)", rtol=1e-8, atol=1e-12 * (1.0 + np.abs(x_mixed).sum()),
+                            inputs=describe(x_mixed, params_mixed) + "; only the active points pass a gradient back")
 
     stable_relu.check(check)
 
@@ -307,16 +313,20 @@ def test_fit_losses_never_increase(isolated_fit):
 
 @pytest.mark.graded("fit_relu", points=0.5)
 def test_fit_leaves_inputs_unchanged(isolated_fit):
-    """leaves x, y and params0 unchanged"""
+    """leaves params0 unchanged"""
     x, y = generated_problem(44, 20, noise=0.2)
     params0 = np.array([0.7, 0.4])
     what = "fit_relu(x, y, 0.01, 5, params0)"
+    expected_params, expected_losses = reference.fit_relu(x, y, 0.01, 5, params0)
 
     def check(sub):
-        fit_result(sub.fit_relu(x, y, 0.01, 5, params0.copy()), what)
-        mutated = sub.last_call.mutated
+        params, losses = fit_result(sub.fit_relu(x, y, 0.01, 5, params0.copy()), what)
+        mutated = sub.last_call.mutated_among(4, "params0")
         assert not mutated, (f"fit_relu changed its argument {', '.join(mutated)} in place; copy params0 first "
                              "(params = np.array(params0, dtype=float)) or write params = params - lr * g "
                              "rather than params -= lr * g.")
+        # The points go with the values: returning params0 untouched without fitting earns nothing.
+        checks.assert_close(params, expected_params, f"the params returned by {what}", rtol=1e-10)
+        checks.assert_close(losses, expected_losses, f"the losses returned by {what}", rtol=1e-10)
 
     isolated_fit.check(check)

@@ -89,7 +89,7 @@ def _array_fingerprints(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[i
     return found
 
 
-def _mutated(sent: dict[int | str, str], reported: Any) -> list[str]:
+def _mutated(sent: dict[int | str, str], reported: Any) -> dict[int | str, str]:
     """The array arguments the call changed in place, decided here: each digest the worker reports must
     equal the digest of what was sent. An argument it does not report counts as changed."""
     now: dict[int | str, tuple[str, Any]] = {}
@@ -97,11 +97,11 @@ def _mutated(sent: dict[int | str, str], reported: Any) -> list[str]:
         if isinstance(item, list) and len(item) == 3 and isinstance(item[0], int | str):
             key, label, digest = item
             now[key] = (label if isinstance(label, str) and label.isidentifier() and len(label) <= 40 else "", digest)
-    changed = []
+    changed = {}
     for key, digest in sent.items():
         label, after = now.get(key, ("", None))
         if after != digest:
-            changed.append(label or (f"argument {key + 1}" if isinstance(key, int) else str(key)))
+            changed[key] = label or (f"argument {key + 1}" if isinstance(key, int) else str(key))
     return changed
 
 
@@ -151,9 +151,18 @@ class LoadReport:
 class CallOutcome:
     name: str
     value: Any
-    mutated: list[str]
+    changed: dict[int | str, str]  # array arguments changed in place: position or keyword -> name for messages
     stdout: str
     seconds: float
+
+    @property
+    def mutated(self) -> list[str]:
+        """The names of the array arguments the call changed in place."""
+        return list(self.changed.values())
+
+    def mutated_among(self, *arguments: int | str) -> list[str]:
+        """The names of those of ``arguments`` (positions from 0, or keywords) that the call changed."""
+        return [label for key, label in self.changed.items() if key in arguments]
 
 
 @dataclass(frozen=True)
