@@ -57,6 +57,22 @@ def as_float(value: Any, what: str) -> float:
     return float(array.reshape(()))
 
 
+def assert_float(value: Any, what: str) -> float:
+    """``value`` is a float: a Python float or a numpy floating scalar, not a 0-d array, list or int."""
+    if not isinstance(value, float | np.floating):
+        raise AssertionError(f"{what} returned {brief(value)} of type {type(value).__name__}; it should be a float "
+                             "(float(...) turns a one-element array or a numpy number into one).")
+    return float(value)
+
+
+def assert_list_of_floats(values: Any, what: str) -> list[float]:
+    """``values`` is a Python list whose entries are floats (see :func:`assert_float`)."""
+    if not isinstance(values, list):
+        raise AssertionError(f"{what} is a {type(values).__name__}; it should be a list of floats "
+                             "(build it with losses.append(float(...)), or convert with list(...)).")
+    return [assert_float(value, f"{what}[{index}]") for index, value in enumerate(values)]
+
+
 def assert_close(actual: Any, expected: Any, what: str, *, rtol: float = 1e-7, atol: float = 1e-10,
                  inputs: str | None = None) -> None:
     """``actual`` equals ``expected`` elementwise within ``atol + rtol * |expected|`` (NaN equals NaN)."""

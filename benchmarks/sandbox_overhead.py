@@ -44,7 +44,7 @@ def measure(rounds: int) -> dict[str, float]:
     nbformat.write(notebook, trivial)
     toy = load_assignment("toy", ROOT / "tests" / "course")
     gradient_descent = load_assignment("gradient-descent", ROOT)
-    realistic = ROOT / "assignments/gradient-descent/solutions/correct/explicit-loops.ipynb"
+    realistic = ROOT / "assignments/gradient-descent/solutions/correct/helper-defined-later.ipynb"
 
     def start_and_load() -> None:
         worker = WorkerProcess(Budgets())

@@ -33,14 +33,13 @@ def sigmoid(z: Any) -> float | np.ndarray:
 
     Both branches only ever exponentiate ``-|z|``, which lies in ``(0, 1]``: for ``z >= 0`` the usual
     form is used, for ``z < 0`` the algebraically equal ``exp(z) / (1 + exp(z))``. The result is a
-    float for scalar input so that scalar exercises stay in plain numbers.
+    float for scalar input: a numpy float, as ``1 / (1 + np.exp(-z))`` gives (it is swapped in for the
+    student's sigmoid, so it must behave like the natural implementation for whatever their code passes).
     """
     z = np.asarray(z, dtype=float)
     e = np.exp(-np.abs(z))
     out = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    if out.ndim == 0:
-        return float(out)
-    return out
+    return out[()] if out.ndim == 0 else out
 
 
 def _prepare(W: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

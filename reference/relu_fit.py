@@ -16,11 +16,11 @@ __all__ = ["fit_relu", "relu", "relu_loss", "relu_loss_grad", "relu_model"]
 
 
 def relu(z: Any) -> float | np.ndarray:
-    """Return ``max(z, 0)`` elementwise; a float for scalar input. NaN stays NaN."""
+    """Return ``max(z, 0)`` elementwise; a float for scalar input (a numpy float, as ``np.maximum(z, 0.0)``
+    gives: it is swapped in for the student's relu, so it behaves like the natural implementation). NaN
+    stays NaN."""
     out = np.maximum(np.asarray(z, dtype=float), 0.0)
-    if out.ndim == 0:
-        return float(out)
-    return out
+    return out[()] if out.ndim == 0 else out
 
 
 def relu_model(x: Any, m: float, b: float) -> float | np.ndarray:

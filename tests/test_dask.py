@@ -25,7 +25,7 @@ from click_cli import main  # noqa: E402
 from tests.conftest import COURSE  # noqa: E402
 
 SOLUTIONS = Path(__file__).parent.parent / "assignments" / "gradient-descent" / "solutions"
-CHOSEN = ["correct/vectorised", "correct/explicit-loops", "correct/helper-defined-later", "buggy/sign-error-in-step",
+CHOSEN = ["correct/vectorised", "correct/magics-and-timing", "correct/helper-defined-later", "buggy/sign-error-in-step",
           "buggy/forgot-learning-rate", "buggy/mutates-w0", "buggy/ignores-tol", "buggy/extra-iteration"]
 
 

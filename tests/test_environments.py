@@ -131,7 +131,7 @@ def test_the_gradescope_bundle_from_setup_to_results(installation, tmp_path):
     assert installed_python.is_relative_to("/usr"), f"setup.sh must use the system Python, not {installed_python}"
 
     scores = {}
-    for kind, name in (("correct", "explicit-loops"), ("buggy", "forgot-learning-rate")):
+    for kind, name in (("correct", "helper-defined-later"), ("buggy", "forgot-learning-rate")):
         submit(root, SOLUTIONS / kind / f"{name}.ipynb")
         for old in (root / "results").iterdir():
             old.unlink()

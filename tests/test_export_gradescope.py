@@ -132,7 +132,7 @@ def test_the_wheel_installs_offline_and_carries_the_grader(exported, tmp_path):
 @needs_bash
 def test_run_autograder_gives_full_marks_to_a_correct_notebook_and_fewer_to_a_buggy_one(exported, tmp_path):
     root = unpack(exported, tmp_path / "autograder")
-    submit(root, SOLUTIONS / "correct" / "explicit-loops.ipynb")
+    submit(root, SOLUTIONS / "correct" / "helper-defined-later.ipynb")
     correct, completed = run_autograder(root)
     assert completed.returncode == 0, completed.stderr
     full = sum(test["max_score"] for test in correct["tests"])
@@ -155,10 +155,10 @@ def test_a_submission_without_exactly_one_notebook_scores_zero_and_says_why(expo
     assert completed.returncode == 0, completed.stderr
     assert nothing["score"] == 0 and "No notebook (.ipynb file) was found" in nothing["output"]
 
-    submit(root, SOLUTIONS / "correct" / "vectorised.ipynb", SOLUTIONS / "correct" / "explicit-loops.ipynb")
+    submit(root, SOLUTIONS / "correct" / "vectorised.ipynb", SOLUTIONS / "correct" / "helper-defined-later.ipynb")
     several, _ = run_autograder(root)
     assert several["score"] == 0
-    assert "2 notebooks (explicit-loops.ipynb, vectorised.ipynb)" in several["output"]
+    assert "2 notebooks (helper-defined-later.ipynb, vectorised.ipynb)" in several["output"]
     assert "Submit only the notebook you want graded" in several["output"]
 
 

@@ -50,8 +50,8 @@ def test_step_on_arrays(submission, shape):
 
 @pytest.mark.graded("gradient_step", points=0.5)
 def test_step_on_floats(submission):
-    """computes w - lr * grad for plain floats"""
-    got = checks.as_float(submission.gradient_step(2.5, -0.75, 0.2), "gradient_step(2.5, -0.75, 0.2)")
+    """computes w - lr * grad for plain floats, and returns a float"""
+    got = checks.assert_float(submission.gradient_step(2.5, -0.75, 0.2), "gradient_step(2.5, -0.75, 0.2)")
     checks.assert_close(got, reference.gradient_step(2.5, -0.75, 0.2), "gradient_step(2.5, -0.75, 0.2)",
                         rtol=1e-12)
 
@@ -164,6 +164,50 @@ def test_descent_honours_max_iters(isolated, problems):
 
 
 @pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_default_limits(isolated, problems):
+    """uses max_iters=1000 and tol=1e-10 when they are not given"""
+    # Slow: every improvement stays far above 1e-10, so only max_iters stops it (after 1000 steps).
+    slow_loss = problems.bind("parabola_loss", curvature=1.0, optimum=0.0)
+    slow_grad = problems.bind("parabola_grad", curvature=1.0, optimum=0.0)
+    # Fast: the loss shrinks 4x per step, so tol stops it, later with 1e-10 than with a larger tol.
+    for loss, grad, lr, case in ((slow_loss, slow_grad, 1e-3, "a run that needs more than 1000 steps"),
+                                 (slow_loss, slow_grad, 0.5, "a run that tol stops")):
+        w, losses = isolated.gradient_descent(loss, grad, 1.0, lr)
+        expected_w, expected_losses = reference.gradient_descent(loss, grad, 1.0, lr, max_iters=1000, tol=1e-10)
+        losses = checks.assert_losses_list(losses, f"losses of gradient_descent(loss_fn, grad_fn, 1.0, {lr})")
+        assert losses.size == len(expected_losses), (
+            f"gradient_descent(loss_fn, grad_fn, 1.0, {lr}) without max_iters and tol took {losses.size - 1} steps on "
+            f"{case}; with the defaults max_iters=1000 and tol=1e-10 it takes {len(expected_losses) - 1}.")
+        checks.assert_close(w, expected_w, f"the w of gradient_descent(loss_fn, grad_fn, 1.0, {lr})", rtol=1e-10)
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_losses_are_a_list_of_floats(isolated, problems):
+    """returns losses as a list of floats"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(28), 3, 10.0)
+    loss, grad = quadratic(problems, hessian, optimum)
+    _, losses = isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=4, tol=0.0)
+    got = checks.assert_list_of_floats(losses, "the losses returned by gradient_descent")
+    checks.assert_close(got, reference.gradient_descent(loss, grad, w0, 0.1, max_iters=4, tol=0.0)[1],
+                        "the losses of 4 steps", rtol=1e-10)
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
+def test_descent_improvement_equal_to_tol_is_not_below_it(isolated, problems):
+    """keeps going when an improvement equals tol (only one below tol stops it)"""
+    # With lr = 1 / curvature the first step lands exactly on the optimum; every later improvement is 0,
+    # which is not below tol = 0, so all max_iters steps are taken.
+    loss = problems.bind("parabola_loss", curvature=2.0, optimum=1.0)
+    grad = problems.bind("parabola_grad", curvature=2.0, optimum=1.0)
+    _, losses = isolated.gradient_descent(loss, grad, 4.0, 0.5, max_iters=6, tol=0.0)
+    losses = checks.assert_losses_list(losses, "the losses with tol=0")
+    assert losses.size == 7, (
+        f"gradient_descent(loss_fn, grad_fn, 4.0, 0.5, max_iters=6, tol=0.0) took {losses.size - 1} steps; the "
+        "improvements after the first step are exactly 0, which is not below tol = 0, so it should take all 6 "
+        "(stop on improvement < tol, not <= tol).")
+
+
+@pytest.mark.graded("gradient_descent", points=0.5)
 def test_descent_zero_iterations(isolated, problems):
     """max_iters=0 returns w0 and [loss_fn(w0)]"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(25), 3, 10.0)
@@ -181,7 +225,7 @@ def test_descent_with_float_start(isolated, problems):
     grad = problems.bind("parabola_grad", curvature=3.0, optimum=-2.0)
     w, losses = isolated.gradient_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
     expected_w, expected_losses = reference.gradient_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
-    checks.assert_close(checks.as_float(w, "the w returned for a float w0"), expected_w,
+    checks.assert_close(checks.assert_float(w, "gradient_descent with w0 = 1.5 (its w)"), expected_w,
                         "the w returned for w0 = 1.5", rtol=1e-10)
     checks.assert_close(losses, expected_losses, "the losses for w0 = 1.5", rtol=1e-10)
 
