@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
+from autograder.grader.session import StudentCodeError
 from reference import gradient_descent as descent
 from reference import learning_rate as reference
 
@@ -270,6 +271,69 @@ def test_diagnose_least_squares(submission, problems, feedback):
     check_labels(submission, least_squares_traces(problems), feedback=feedback)
 
 
+# ---------------------------------------------------------------------------- the rule, at its edges
+def edge_traces() -> list[tuple[str, list[float], str, str]]:
+    """Traces built on the edges of the notebook's rule: (part of the rule, losses, label, what it is about).
+    Every number is exact in binary, so the comparisons at the edges hold in any way of computing them."""
+    creep = [10.0, 5.0, *(5.0 + 0.04 * k for k in range(1, 11))]
+    return [
+        ("rise", [10.0, 2.0, 6.0, 1.0, 0.5, 0.4, 0.35, 0.3, 0.3, 0.3], "too_large", "a loss climbing from 2 back to 6: "
+         "below the start, but far above the lowest value reached before it"),
+        ("rise", creep, "too_large", "a creep upwards in steps of 0.04 (0.8% of the range each, 8% above the lowest)"),
+        ("rise", [1e-3, 2e-4, 5e-4, 1e-4, 1e-4], "too_large", "a trace whose whole range is 0.0009, with a rise of a "
+         "third of it (the share is of the trace's range, whatever its size)"),
+        ("rise", [10.0, 8.0, 6.0, 4.0, 2.0, 1.0, 0.5, 0.4, 0.4, 0.4], "good", "a trace that never rises"),
+        ("flat", [3.0, 3.0, 3.0, 3.0, 3.0], "too_small", "a flat trace (it has not decreased, so it is not 'good')"),
+        ("tail", [100.0, 60.0, 30.0, 15.0, 10.0, 8.0, 7.0, 6.0, 5.0, 2.5, 0.0], "good", "11 losses whose tail (the "
+         "last ceil(0.2 * 10) = 2 steps) accounts for exactly 5% of the decrease: at most 5%"),
+        ("tail", [100.0, 50.0, 25.0, 15.0, 12.0, 10.0, 9.0, 8.0, 7.0, 6.0, 4.0, 2.0, 0.0], "too_small",
+         "13 losses: the tail is the last ceil(0.2 * 12) = 3 steps, from losses[9] = 6, which is 6% of the decrease"),
+    ]
+
+
+def check_edges(submission, part: str) -> None:
+    for kind, losses, expected, about in edge_traces():
+        if kind != part:
+            continue
+        if reference.diagnose_trace(losses) != expected:
+            raise SuiteBug(f"grader error: the reference labels {about} {reference.diagnose_trace(losses)!r}")
+        got = submission.diagnose_trace(losses)
+        assert got == expected, f"diagnose_trace gave {got!r} for {about}, {losses}; the rule makes it {expected!r}."
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5)
+def test_diagnose_rise_from_the_lowest_value_before(submission):
+    """labels 'too_large' a rise above the lowest value reached before it by more than 0.01 of the range"""
+    check_edges(submission, "rise")
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5)
+def test_diagnose_flat_trace(submission):
+    """labels a flat trace 'too_small' (it has not decreased, so it is not 'good')"""
+    check_edges(submission, "flat")
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5)
+def test_diagnose_tail_rule(submission):
+    """labels 'good' a trace whose tail of ceil(0.2 (n - 1)) steps holds at most 5% of its decrease"""
+    check_edges(submission, "tail")
+
+
+@pytest.mark.graded("diagnose_trace", points=0.5)
+def test_diagnose_refuses_short_or_flat_arrays(submission):
+    """raises a ValueError for fewer than two losses or losses that are not one-dimensional"""
+    cases = (([1.0], "a single loss"), ([], "no loss"), (np.array([[3.0, 2.0], [1.0, 0.5]]), "a 2-D array"))
+    for losses, about in cases:
+        try:
+            got = submission.diagnose_trace(losses)
+        except StudentCodeError as error:
+            assert "raised ValueError" in str(error), (
+                f"diagnose_trace given {about} raised something other than a ValueError: {error}")
+            continue
+        raise AssertionError(f"diagnose_trace given {about} returned {checks.brief(got)}; it should raise a "
+                             "ValueError (losses must be one-dimensional, with at least two entries).")
+
+
 INVARIANCES = {
     "scaled": ("multiplied by 1000", lambda losses: losses * 1000.0),
     "shifted": ("shifted by +100", lambda losses: losses + 100.0),
@@ -406,6 +470,39 @@ def test_pick_ignores_diverged_runs(submission, problems):
         got = submission.pick_learning_rate(loss, grad, w0, candidates, n_iters)
         check_pick(got, expected, candidates, f"pick_learning_rate with candidates {candidates} and "
                    f"n_iters={n_iters} (L = 1)", final_losses(loss, grad, w0, candidates, n_iters))
+
+
+@pytest.mark.graded("pick_learning_rate", points=0.5)
+def test_pick_returns_none_when_every_run_diverged(submission, problems):
+    """returns None if every run diverged (NaN or infinite final losses)"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(34), 4, 10.0)  # L = 1
+    loss, grad = quadratic(problems, hessian, optimum)
+    for candidates in ([50.0, 10.0], [10.0], [10.0, 50.0, 10.0]):
+        finals = final_losses(loss, grad, w0, candidates, 200)
+        if any(np.isfinite(finals)) or reference.pick_learning_rate(loss, grad, w0, candidates, 200) is not None:
+            raise SuiteBug(f"grader error: the candidates {candidates} should all diverge, their losses are {finals}")
+        got = submission.pick_learning_rate(loss, grad, w0, candidates, 200)
+        assert got is None, (f"pick_learning_rate with candidates {candidates} returned {checks.brief(got)}, but every "
+                             f"run diverged (final losses {finals}); it should return None.")
+    # None only then: a function that always returns None earns nothing here.
+    candidates = [10.0, 0.5, 50.0, 0.1]
+    check_pick(submission.pick_learning_rate(loss, grad, w0, candidates, 200),
+               clear_winner(loss, grad, w0, candidates, 200), candidates,
+               f"pick_learning_rate with candidates {candidates}, two of which converge")
+
+
+@pytest.mark.graded("pick_learning_rate", points=0.5)
+def test_pick_gives_no_warning_when_runs_overflow(submission, problems):
+    """gives no numpy warning when runs overflow (runs wrapped in np.errstate(all="ignore"))"""
+    hessian, optimum, w0 = random_quadratic(np.random.default_rng(34), 4, 10.0)  # L = 1
+    loss, grad = quadratic(problems, hessian, optimum)
+    candidates = [50.0, 10.0, 0.5, 0.1]
+    got = submission.pick_learning_rate(loss, grad, w0, candidates, 200)
+    warned = submission.last_call.warnings
+    assert not warned, (f"pick_learning_rate with candidates {candidates} (two of them overflow) gave the warning "
+                        f"{warned[0]!r}; wrap the runs in `with np.errstate(all=\"ignore\"):`.")
+    check_pick(got, clear_winner(loss, grad, w0, candidates, 200), candidates,
+               f"pick_learning_rate with candidates {candidates}")
 
 
 @pytest.mark.graded("pick_learning_rate", points=0.5)

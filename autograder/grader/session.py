@@ -154,6 +154,7 @@ class CallOutcome:
     changed: dict[int | str, str]  # array arguments changed in place: position or keyword -> name for messages
     stdout: str
     seconds: float
+    warnings: list[str] = field(default_factory=list)  # warnings the call gave ("RuntimeWarning: overflow ...")
 
     @property
     def mutated(self) -> list[str]:
@@ -338,8 +339,10 @@ class WorkerSession:
 
     def _outcome(self, name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str]) -> CallOutcome:
         if op == "return" and isinstance(data, dict):
+            warned = data.get("warnings")
             outcome = CallOutcome(name, data.get("value"), _mutated(sent, data.get("arguments")),
-                                  str(data.get("stdout", "")), seconds)
+                                  str(data.get("stdout", "")), seconds,
+                                  [str(item)[:300] for item in warned[:20]] if isinstance(warned, list) else [])
             self.last_call = outcome
             return outcome
         if op == "missing":

@@ -20,6 +20,7 @@ import os
 import sys
 import traceback
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -189,19 +190,23 @@ class WorkerServer:
         saved = {key: self.namespace.get(key, _ABSENT) for key in overrides}
         self.namespace.update(overrides)
         sys.stdout = sys.stderr = self.stdout
-        try:
-            value = function(*args, **kwargs)
-        except BaseException as caught:
-            self._finish_call(saved)
-            self.send("raise", {"message": _describe(caught), "traceback": _student_traceback(caught),
-                                "stdout": self.stdout.take()})
-            return
+        # Warnings the call raises are recorded, not printed: a notebook may be asked not to warn. Entering
+        # the block also resets "warn once per place", so a warning an earlier call gave is seen again.
+        with _catch_warnings(record=True) as caught_warnings:
+            try:
+                value = function(*args, **kwargs)
+            except BaseException as caught:
+                self._finish_call(saved)
+                self.send("raise", {"message": _describe(caught), "traceback": _student_traceback(caught),
+                                    "stdout": self.stdout.take()})
+                return
         self._finish_call(saved)
         # What each array argument holds now, as a digest: the grader compares it with what it sent.
         arguments = [[key, label, wire.fingerprint(array)] for key, label, array in watched]
         stdout = self.stdout.take()
+        warned = [f"{item.category.__name__}: {item.message}"[:300] for item in caught_warnings[:_MAX_WARNINGS]]
         try:
-            self.send("return", {"value": value, "arguments": arguments, "stdout": stdout})
+            self.send("return", {"value": value, "arguments": arguments, "stdout": stdout, "warnings": warned})
         except wire.EncodeError as error:
             self.send("unsendable", {"message": str(error), "stdout": stdout})
 
@@ -249,6 +254,8 @@ _ABSENT = object()
 # Bound before any student code runs: cells may reassign inspect.signature, numpy's or builtins'
 # attributes, and the harness must not see the change.
 _signature = inspect.signature
+_catch_warnings = warnings.catch_warnings
+_MAX_WARNINGS = 20
 _ndarray = np.ndarray
 _isinstance, _len, _list, _str, _enumerate = isinstance, len, list, str, enumerate
 
