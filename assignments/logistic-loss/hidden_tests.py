@@ -157,6 +157,29 @@ def test_sigmoid_stable_for_large_inputs(submission):
         "form that only exponentiates -|z| (or one where an overflow gives the right limit, 0 or 1).")
     checks.assert_close(got, reference.sigmoid(z), "sigmoid(z)", rtol=1e-6, atol=1e-12,
                         inputs="z between -1000 and 1000")
+    warned = submission.last_call.warnings
+    assert not warned, (f"sigmoid(z) for z between -1000 and 1000 gave the warning {warned[0]!r}; it must not overflow "
+                        "or warn for any finite z (exponentiate -|z| only).")
+
+
+@pytest.mark.graded("sigmoid", points=0.5)
+def test_sigmoid_accurate_far_out(submission):
+    """stays accurate, not just finite, far out: sigmoid(-40) is about 4.2e-18, not 0"""
+    z = np.array([-40.0, -60.0, -100.0, -300.0, -700.0, 40.0, 60.0])
+    got = checks.as_array(submission.sigmoid(z), "sigmoid(z)", shape=z.shape)
+    checks.assert_close(got, reference.sigmoid(z), "sigmoid(z)", rtol=1e-6, atol=1e-300,
+                        inputs="z far below 0, where 1 - 1 / (1 + e^z) cancels to 0 but e^z / (1 + e^z) does not")
+
+
+@pytest.mark.graded("sigmoid", points=0.5)
+def test_sigmoid_types(submission):
+    """returns a float for a scalar input, and floats for an integer array"""
+    for z in (0.5, -2.0, 3):
+        got = checks.assert_float(submission.sigmoid(z), f"sigmoid({z!r})")
+        checks.assert_close(got, reference.sigmoid(z), f"sigmoid({z!r})", rtol=1e-12)
+    z = np.array([0, 1, -2, 3])
+    checks.assert_close(submission.sigmoid(z), reference.sigmoid(z), "sigmoid(z) for the integer array [0, 1, -2, 3]",
+                        rtol=1e-12, inputs="an array of integers (the result holds floats, not 0 and 1)")
 
 
 # ----------------------------------------------------------------------------------- logistic_loss
@@ -170,6 +193,20 @@ def test_loss_values(stable_sigmoid, seed, n, d):
         got = checks.as_float(sub.logistic_loss(W, X, y), "logistic_loss(W, X, y)")
         checks.assert_close(got, reference.logistic_loss(W, X, y), "logistic_loss(W, X, y)", rtol=1e-8,
                             inputs=describe_z(X, W) + " (a sum over the points, not a mean)")
+
+    stable_sigmoid.check(check)
+
+
+@pytest.mark.graded("logistic_loss", points=0.5)
+def test_loss_is_a_float_and_takes_lists(stable_sigmoid):
+    """returns a float, with y given as a list of 0/1 labels too"""
+    X, y, W = classification_problem(17, 12, 3)
+    expected = reference.logistic_loss(W, X, y)
+
+    def check(sub):
+        for labels, kind in ((y, "an array"), ([int(label) for label in y], "a list of 0/1 ints")):
+            got = checks.assert_float(sub.logistic_loss(W, X, labels), f"logistic_loss(W, X, y) with y {kind}")
+            checks.assert_close(got, expected, f"logistic_loss(W, X, y) with y {kind}", rtol=1e-8)
 
     stable_sigmoid.check(check)
 
@@ -339,6 +376,30 @@ def test_numgrad_default_step(submission, problems):
 
 
 @pytest.mark.graded("numerical_gradient", points=0.5)
+def test_numgrad_float_and_integer_w(submission, problems):
+    """gives a float for a float W, and works on a float copy of an integer W"""
+    cube = problems.bind("sum_of_cubes")
+    got = checks.assert_float(submission.numerical_gradient(cube, 1.5), "numerical_gradient(f, 1.5)")
+    checks.assert_close(got, 3 * 1.5**2, "numerical_gradient(f, 1.5) for f(w) = w^3", rtol=1e-6)
+    W = np.array([1, -2, 3])
+    got = submission.numerical_gradient(cube, W)
+    mutated = submission.last_call.mutated
+    assert not mutated, f"numerical_gradient changed the integer W it was given ({', '.join(mutated)})."
+    checks.assert_close(got, 3.0 * W**2, "numerical_gradient(f, W) for f(W) = sum(W^3) and W = [1, -2, 3] (integers)",
+                        rtol=1e-6, inputs="an integer W: perturbing it by h = 1e-6 needs a float copy")
+
+
+@pytest.mark.graded("numerical_gradient", points=0.5)
+def test_numgrad_passes_fresh_copies(submission, problems):
+    """passes f a fresh copy each time, so a function that modifies its argument cannot disturb the others"""
+    scribbling = problems.bind("sum_of_squares_then_scribble")
+    W = np.array([[0.5, -1.0], [2.0, 0.25]])
+    got = submission.numerical_gradient(scribbling, W)
+    checks.assert_close(got, 2 * W, "numerical_gradient(f, W) for an f that zeroes its argument after reading it",
+                        rtol=1e-6, inputs="f(W) = sum(W^2), which then sets W[...] = 0: pass f(work.copy())")
+
+
+@pytest.mark.graded("numerical_gradient", points=0.5)
 def test_numgrad_leaves_w_unchanged(submission, problems):
     """leaves W holding its original values"""
     f, _, W = numgrad_problem(problems, "tanh network")
@@ -388,6 +449,7 @@ def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
 
     def check(sub):
         W, losses = fit_result(sub.fit_logistic(X, y, lr, n_iters), what, X.shape[1])
+        checks.assert_list_of_floats(losses, f"the losses returned by {what}")
         losses = checks.assert_losses_list(losses, f"the losses returned by {what}", length=n_iters + 1)
         checks.assert_close(losses[0], 70 * np.log(2.0), f"losses[0] of {what} (the loss at W = 0 is n log 2)",
                             rtol=1e-10, inputs="n = 70 points")

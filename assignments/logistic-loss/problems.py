@@ -20,3 +20,16 @@ def rosenbrock(W, a, b):
     """sum_i b (w_{i+1} - w_i^2)^2 + (a - w_i)^2: curved valleys, large third derivatives."""
     w = np.asarray(W, dtype=float)
     return float(np.sum(b * (w[1:] - w[:-1] ** 2) ** 2 + (a - w[:-1]) ** 2))
+
+
+def sum_of_cubes(W):
+    """sum(W^3): its gradient 3 W^2 is exact to round-off with central differences."""
+    return float(np.sum(np.asarray(W, dtype=float) ** 3))
+
+
+def sum_of_squares_then_scribble(W):
+    """sum(W^2), after which it overwrites its argument with zeros: a function that modifies what it is given."""
+    value = float(np.sum(np.asarray(W, dtype=float) ** 2))
+    if isinstance(W, np.ndarray) and W.flags.writeable:
+        W[...] = 0.0
+    return value
