@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
+from autograder.grader.session import StudentCodeError
 from reference import random_restarts as reference
 
 # The double well of the lecture notes: training tilts it one way, validation the other, so the two
@@ -273,6 +274,78 @@ def test_first_restart_wins_a_tie(submission, problems):
             "(compare with <, not <=).")
     checks.assert_close(best_w, expected[0], f"best_w of {what} (all validation losses equal)", rtol=1e-10,
                         atol=1e-14)
+
+
+# ------------------------------------------------------------------------ types, NaN and errors
+@pytest.mark.graded("random_restarts", points=0.5)
+def test_float_starts_give_a_float(submission, problems):
+    """returns a float best_w when the starts are floats"""
+    starts = [0.4, -1.3, 1.1]
+    n_restarts, lr, n_iters, seed = len(starts), 0.05, 20, 3
+    train_loss, train_grad, val_loss = double_well(problems)
+
+    def init():
+        return problems.bind("cycling_float_init", points=np.array(starts), counter=[0])
+
+    what = call_text(n_restarts, lr, n_iters, seed)
+    result = submission.random_restarts(train_loss, train_grad, val_loss, init(), n_restarts, lr, n_iters, seed=seed)
+    expected_best, expected_losses = reference.random_restarts(train_loss, train_grad, val_loss, init(), n_restarts,
+                                                               lr, n_iters, seed=seed)
+    if not (isinstance(result, tuple | list) and len(result) == 2):
+        raise AssertionError(f"{what} should return a pair (best_w, val_losses); got {checks.brief(result)}.")
+    best_w = checks.assert_float(result[0], f"{what} with float starts {starts} (its best_w)")
+    checks.assert_close(best_w, expected_best, f"best_w of {what} with float starts", rtol=1e-10)
+    checks.assert_close(unpack(result, what, n_restarts)[1], expected_losses, f"val_losses of {what}", rtol=1e-10)
+
+
+@pytest.mark.graded("random_restarts", points=0.5)
+def test_starts_are_never_changed(submission, problems):
+    """never changes an array init_fn returned: every run starts from what init_fn gave"""
+    # This init_fn hands out the same array object every time; a run that updates w in place (w -= ...)
+    # moves the start of every later run.
+    n_restarts, lr, n_iters, seed = 3, 0.05, 15, 4
+    train_loss, train_grad, val_loss = double_well(problems)
+    init = problems.bind("fixed_init", start=np.array([0.3]))
+    what = call_text(n_restarts, lr, n_iters, seed)
+    result = submission.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
+    _, val_losses = unpack(result, what, n_restarts)
+    _, expected = reference.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
+    checks.assert_close(val_losses, expected, f"val_losses of {what}", rtol=1e-10,
+                        inputs="an init_fn that returns the same array [0.3] every time (all runs must start "
+                               "there: w = w - lr * g, never w -= lr * g on the array init_fn returned)")
+
+
+@pytest.mark.graded("random_restarts", points=0.5)
+def test_nan_validation_loss_is_worse_than_any_number(submission, problems):
+    """counts a NaN validation loss as worse than any number"""
+    starts = [[-1.2], [0.8], [-0.4], [1.5]]  # runs 0 and 2 end in the left well, where val_loss is NaN
+    n_restarts, lr, n_iters, seed = len(starts), 0.05, 60, 5
+    train_loss, train_grad, _ = double_well(problems)
+    val_loss = problems.bind("double_well_loss_nan_left", tilt=VAL_TILT)
+    what = call_text(n_restarts, lr, n_iters, seed)
+    result = submission.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts), n_restarts,
+                                        lr, n_iters, seed=seed)
+    expected_best, _ = reference.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts),
+                                                 n_restarts, lr, n_iters, seed=seed)
+    best_w, _ = unpack(result, what, n_restarts)
+    checks.assert_close(best_w, expected_best, f"best_w of {what}", rtol=1e-10,
+                        inputs="a validation loss that is NaN for runs 0 and 2 (NaN loses to every number)")
+
+
+@pytest.mark.graded("random_restarts", points=0.5)
+def test_fewer_than_one_restart_is_refused(submission, problems):
+    """raises a ValueError if n_restarts < 1"""
+    train_loss, train_grad, val_loss = double_well(problems)
+    for n_restarts in (0, -2):
+        try:
+            got = submission.random_restarts(train_loss, train_grad, val_loss, uniform_init(problems), n_restarts,
+                                             0.05, 5, seed=1)
+        except StudentCodeError as error:
+            assert "raised ValueError" in str(error), f"random_restarts(..., n_restarts={n_restarts}, ...) raised " \
+                                                      f"something other than a ValueError: {error}"
+            continue
+        raise AssertionError(f"random_restarts(..., n_restarts={n_restarts}, ...) returned {checks.brief(got)}; it "
+                             "should raise a ValueError.")
 
 
 # -------------------------------------------------------------------------------------------- XOR

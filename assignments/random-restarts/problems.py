@@ -44,6 +44,24 @@ def cycling_init(rng, points, counter):
     return np.array(points[index % len(points)], dtype=float)
 
 
+def cycling_float_init(rng, points, counter):
+    """Like cycling_init, for float weights: hands out the floats points[0], points[1], ... in turn."""
+    index = int(counter[0])
+    counter[0] = index + 1
+    return float(points[index % len(points)])
+
+
+def fixed_init(rng, start):
+    """Hands out the very same array object at every call (an init_fn may; the runs must not change it)."""
+    return start
+
+
+def double_well_loss_nan_left(w, tilt):
+    """The double-well loss, but NaN for a point in the left well (w < 0): a validation loss that fails."""
+    w = np.asarray(w, dtype=float)
+    return float("nan") if float(np.sum(w)) < 0 else float(np.sum((w**2 - 1.0) ** 2 + tilt * w))
+
+
 def _xor_unpack(w):
     w = np.asarray(w, dtype=float)
     return w[0:4].reshape(2, 2), w[4:6], w[6:8], w[8]
