@@ -145,9 +145,9 @@ def test_relu_values(submission):
 
 @pytest.mark.graded("relu", points=0.5)
 def test_relu_scalars(submission):
-    """works for a single float"""
+    """works for a single float, and returns a float"""
     for z in (-1.5, 0.0, 2.25):
-        got = checks.as_float(submission.relu(z), f"relu({z})")
+        got = checks.assert_float(submission.relu(z), f"relu({z})")
         checks.assert_close(got, reference.relu(z), f"relu({z})", rtol=1e-12, atol=0.0)
 
 
@@ -236,6 +236,21 @@ def test_grad_of_a_dead_unit(stable_relu):
         checks.assert_close(sub.relu_loss_grad(params_mixed, x_mixed, y_mixed), expected_mixed,
                             "relu_loss_grad(params, x, y)", rtol=1e-8, atol=1e-12 * (1.0 + np.abs(x_mixed).sum()),
                             inputs=describe(x_mixed, params_mixed) + "; only the active points pass a gradient back")
+
+    stable_relu.check(check)
+
+
+@pytest.mark.graded("relu_loss_grad", points=0.5)
+def test_grad_at_the_kink(stable_relu):
+    """takes relu'(0) = 0: a point exactly at the kink (m x + b = 0) passes no gradient back"""
+    params = np.array([2.0, -1.0])
+    x = np.array([0.5, 1.0, 2.0, 0.0, -1.0, 0.5])  # z = [0, 1, 3, -1, -3, 0]: exact in binary
+    y = np.array([1.5, 0.5, 2.0, 0.25, 1.0, -0.75])
+    expected = reference.relu_loss_grad(params, x, y)
+
+    def check(sub):
+        checks.assert_close(sub.relu_loss_grad(params, x, y), expected, "relu_loss_grad(params, x, y)", rtol=1e-12,
+                            inputs=describe(x, params) + ", two of them exactly at the kink z = 0 (inactive there)")
 
     stable_relu.check(check)
 
