@@ -51,19 +51,23 @@ class InProcessSession:
                     self.namespace[key] = previous
         seconds = time.monotonic() - started
         self.calls_seconds += seconds
-        mutated = [label for label, argument, before in watched
-                   if not np.array_equal(np.asarray(argument), before, equal_nan=True)]
-        self.last_call = CallOutcome(name, value, mutated, "", seconds)
+        changed = {key: label for key, label, argument, before in watched
+                   if not np.array_equal(np.asarray(argument), before, equal_nan=True)}
+        self.last_call = CallOutcome(name, value, changed, "", seconds)
         return self.last_call
 
     def close(self) -> None:
         pass
 
 
-def _arrays_to_watch(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def _arrays_to_watch(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+                     ) -> list[tuple[int | str, str, Any, Any]]:
+    """(position or keyword, name for messages, the array, a copy of it) per array argument."""
     try:
-        bound = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+        names = list(inspect.signature(function).parameters)
     except (TypeError, ValueError):
-        bound = {f"argument {number}": value for number, value in enumerate(args, start=1)} | kwargs
-    return [(label, value, np.array(value, copy=True)) for label, value in bound.items()
+        names = []
+    keyed = [(position, names[position] if position < len(names) else f"argument {position + 1}", value)
+             for position, value in enumerate(args)] + [(key, key, value) for key, value in kwargs.items()]
+    return [(key, label, value, np.array(value, copy=True)) for key, label, value in keyed
             if isinstance(value, np.ndarray)]

@@ -25,12 +25,17 @@ def test_the_four_assignments_are_bundled():
     assert {"gradient-descent", "logistic-loss", "learning-rate", "random-restarts"} <= set(SLUGS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_assignment_validates(slug):
+    """Every example solution, bundled and written blind, is judged as labelled (60 to 70 per assignment)."""
     assignment = load_assignment(slug, COURSE)
     kinds = [expectation.kind for expectation in expectations(assignment)]
+    blind = [e for e in expectations(assignment) if e.path.name.startswith("blind-")]
     assert kinds.count("buggy") >= 8 and kinds.count("full") >= 6 and "zero" in kinds, (
         f"{slug} needs its source notebook, >= 5 correct and >= 8 buggy solutions and its student notebook")
+    assert sum(e.kind == "full" for e in blind) >= 10 and sum(e.kind == "buggy" for e in blind) >= 10, (
+        f"{slug} needs at least 10 correct and 10 buggy solutions written blind from the student notebook")
     log: list[str] = []
     report = validate_assignment(assignment, echo=log.append)
     assert report.failures == 0, "\n".join(log)

@@ -60,6 +60,18 @@ def test_doctor_states_the_profile_and_the_real_reason_for_each_missing_layer(en
     assert "every worker still drops all capabilities" in done.stdout or not environment.missing & {"dedicated uid"}
 
 
+SAMPLE_PER_ASSIGNMENT = 14  # every solution is validated once in the development environment (test_assignments)
+
+
+def sample(cases: list, environment: Environment) -> list:
+    """All cases in the field's environment (Gradescope's container); elsewhere correct and buggy ones
+    evenly spread over the whole corpus, bundled and blind."""
+    if environment.name == "gradescope-container" or len(cases) <= SAMPLE_PER_ASSIGNMENT:
+        return cases
+    stride = len(cases) / SAMPLE_PER_ASSIGNMENT
+    return [cases[int(k * stride)] for k in range(SAMPLE_PER_ASSIGNMENT)]
+
+
 def test_every_example_solution_is_graded_as_labelled(environment, installation):
     """Correct solutions get full marks and buggy ones lose points exactly on what they break, in every
     assignment, graded as a batch with two grading processes."""
@@ -68,7 +80,7 @@ def test_every_example_solution_is_graded_as_labelled(environment, installation)
     problems = []
     for slug in available_slugs(course):
         assignment = load_assignment(slug, course)
-        cases = [case for case in expectations(assignment) if case.kind != "zero"]
+        cases = sample([case for case in expectations(assignment) if case.kind != "zero"], environment)
         work = installation.workspace(f"grade-{slug}", environment)
         submissions = work / "submissions"
         for case in cases:  # copies the environment's user can read, named after what they should score
