@@ -14,7 +14,7 @@ from autograder.grader.assignment import (
     names_like_graded_functions,
 )
 from autograder.grader.grading import grade_notebook
-from autograder.grader.validate import expectations, validate_assignment
+from autograder.grader.validate import check_traceability, expectations, validate_assignment
 from click_cli import main
 from tests.conftest import COURSE, TEST_COURSE
 
@@ -39,6 +39,13 @@ def test_assignment_validates(slug):
     log: list[str] = []
     report = validate_assignment(assignment, echo=log.append)
     assert report.failures == 0, "\n".join(log)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_test_enforces_a_sentence_of_the_notebook_and_every_sentence_has_a_test(slug):
+    log: list[str] = []
+    problems = check_traceability(load_assignment(slug, COURSE), echo=log.append)
+    assert problems == 0, "\n".join(line for line in log if "FAIL" in line)
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -87,9 +87,7 @@ def test_validate_passes_on_right_expectations_and_fails_on_wrong_ones(tmp_path)
     _solution(solutions / "correct" / "plain.ipynb", TOY_CORRECT, {"expect": "correct"})
     _solution(solutions / "buggy" / "triple.ipynb", BUGGY_DOUBLE, {"expect": "buggy", "breaks": ["double"],
                                                                     "bug": "multiplies by 3"})
-    _solution(assignments / "toy" / "student" / "toy.ipynb", ["def double(x):\n    ...",
-                                                              "def apply_twice(f, x):\n    ..."], {})
-    good = run("validate", "--course", str(tmp_path), "toy")
+    good = run("validate", "--course", str(tmp_path), "toy")  # with the toy's own student notebook
     assert good.exit_code == 0, good.output
     assert "caught by: double: doubles an array; double: doubles a float" in good.output
     _solution(solutions / "buggy" / "mislabelled.ipynb", BUGGY_DOUBLE, {"expect": "buggy", "breaks": ["apply_twice"]})
@@ -126,3 +124,25 @@ def test_an_out_folder_of_another_assignment_is_refused_and_left_as_it_was(tmp_p
     assert other.exit_code == 2
     assert "holds the outputs of toy; grading gradient-descent there would replace" in other.output
     assert {path: path.read_bytes() for path in (tmp_path / "out").rglob("*") if path.is_file()} == before
+
+
+def test_validate_fails_when_a_test_and_the_notebook_part_ways(tmp_path):
+    """Traceability: a quote the student notebook does not say, a test that quotes nothing, and a sentence of
+    the notebook no test enforces each fail validate, with the sentence or test named."""
+    shutil.copytree(TEST_COURSE / "assignments" / "toy", tmp_path / "assignments" / "toy")
+    suite = tmp_path / "assignments" / "toy" / "hidden_tests.py"
+    notebook = tmp_path / "assignments" / "toy" / "student" / "toy.ipynb"
+    assert run("validate", "--course", str(tmp_path), "toy").exit_code == 0
+    suite.write_text(suite.read_text().replace('states=["returning `f(f(x))`.", "Apply f twice."]',
+                                              'states=["returning f(x) once."]'))
+    changed = nbformat.read(notebook, as_version=4)
+    changed.cells.append(nbformat.v4.new_markdown_cell("## Question 3\n\nNever print anything."))
+    nbformat.write(changed, notebook)
+    bad = run("validate", "--course", str(tmp_path), "toy")
+    assert bad.exit_code == 1
+    assert "quotes 'returning f(x) once.', which the student notebook does not say" in bad.output
+    assert "no test enforces the notebook's sentence 'Write `apply_twice(f, x)`, returning `f(f(x))`.'" in bad.output
+    assert "no test enforces the notebook's sentence 'Never print anything.'" in bad.output
+    suite.write_text(suite.read_text().replace(', states=["returning f(x) once."]', ""))
+    unquoted = run("validate", "--course", str(tmp_path), "toy")
+    assert "apply_twice: applies a grader function twice names no sentence of the student notebook" in unquoted.output

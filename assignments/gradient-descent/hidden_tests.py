@@ -37,7 +37,11 @@ def quadratic(problems, hessian, optimum):
 
 
 # ----------------------------------------------------------------------------------- gradient_step
-@pytest.mark.graded("gradient_step", points=1.5)
+@pytest.mark.graded("gradient_step", points=1.5, states=[
+    "which returns the weights after one gradient-descent step, $w - \\eta \\cdot \\text{grad}$ with $\\eta$ = `lr`.",
+    "`w` and `grad` are either two floats or two numpy arrays of the same shape (vectors or matrices).",
+    "Return the weights after one gradient-descent step, ``w - lr * grad``, as a new value.",
+    "``w`` and ``grad`` are floats or arrays of the same shape"])
 @pytest.mark.parametrize("shape", [(4,), (3, 2)], ids=["vector", "matrix"])
 def test_step_on_arrays(submission, shape):
     """computes w - lr * grad for arrays"""
@@ -48,7 +52,9 @@ def test_step_on_arrays(submission, shape):
                         rtol=1e-12, inputs=f"w of shape {shape}, lr = {lr}")
 
 
-@pytest.mark.graded("gradient_step", points=0.5)
+@pytest.mark.graded("gradient_step", points=0.5, states=[
+    "For float inputs, return a float.",
+    "a float ``w`` gives a float back."])
 def test_step_on_floats(submission):
     """computes w - lr * grad for plain floats, and returns a float"""
     got = checks.assert_float(submission.gradient_step(2.5, -0.75, 0.2), "gradient_step(2.5, -0.75, 0.2)")
@@ -56,7 +62,10 @@ def test_step_on_floats(submission):
                         rtol=1e-12)
 
 
-@pytest.mark.graded("gradient_step", points=1)
+@pytest.mark.graded("gradient_step", points=1, states=[
+    "Return a new value and leave `w` unchanged: write `w - lr * grad`, never `w -= lr * grad`, which would "
+    "overwrite the caller's array.",
+    "``w`` itself is never modified."])
 def test_step_leaves_w_unchanged(submission):
     """returns a new value and leaves w unchanged"""
     w, grad = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.5, 0.5])
@@ -69,7 +78,10 @@ def test_step_leaves_w_unchanged(submission):
 
 
 # -------------------------------------------------------------------------------- gradient_descent
-@pytest.mark.graded("gradient_descent", points=1.5)
+@pytest.mark.graded("gradient_descent", points=1.5, states=[
+    "which repeats the update rule from the starting point `w0` and returns `(w, losses)`:",
+    "`losses[0]` is the loss at `w0`, and every step appends the loss at the new point",
+    "Run gradient descent from ``w0``; return ``(w, losses)`` with ``losses[0] = loss_fn(w0)``."])
 def test_descent_matches_closed_form(isolated, problems, feedback):
     """reaches the closed-form iterate on an ill-conditioned quadratic"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(21), 6, 50.0)
@@ -89,7 +101,9 @@ def test_descent_matches_closed_form(isolated, problems, feedback):
                         "losses[300]", rtol=1e-8, atol=1e-12)
 
 
-@pytest.mark.graded("gradient_descent", points=1, visibility="after_due_date")
+@pytest.mark.graded("gradient_descent", points=1, visibility="after_due_date", states=[
+    "which repeats the update rule from the starting point `w0` and returns `(w, losses)`:",
+    "`loss_fn(w)` returns the loss at `w` and `grad_fn(w)` its gradient; `w0` is a float or an array."])
 def test_descent_solves_least_squares(isolated, problems):
     """converges to the least-squares solution"""
     rng = np.random.default_rng(22)
@@ -111,7 +125,8 @@ def test_descent_solves_least_squares(isolated, problems):
                         rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.graded("gradient_descent", points=1)
+@pytest.mark.graded("gradient_descent", points=1, states=[
+    "Each step is `w = gradient_step(w, grad_fn(w), lr)`: one gradient evaluation, at the current `w`."])
 def test_descent_follows_update_rule(isolated, problems):
     """steps by w - lr * grad_fn(w), from w0, once per step"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(23), 3, 5.0)
@@ -131,7 +146,11 @@ def test_descent_follows_update_rule(isolated, problems):
                         "losses (loss_fn at w0 and after each step)", rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.graded("gradient_descent", points=1)
+@pytest.mark.graded("gradient_descent", points=1, states=[
+    "Stop after `max_iters` steps, or right after the first step whose improvement `abs(losses[-2] - losses[-1])` "
+    "is below `tol` (\"no more improvement\").",
+    "Stops after ``max_iters`` steps, or right after the first step that improves the loss by less than ``tol`` "
+    "(in absolute value)."])
 @pytest.mark.parametrize("tol", [1e-3, 1e-6], ids=["tol=1e-3", "tol=1e-6"])
 def test_descent_stopping_rule(isolated, problems, feedback, tol):
     """stops right after the first step whose improvement is below tol"""
@@ -152,7 +171,9 @@ def test_descent_stopping_rule(isolated, problems, feedback, tol):
     checks.assert_close(w, expected_w, f"the w returned with tol={tol}", rtol=1e-10)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=[
+    "Stop after `max_iters` steps",
+    "so after $k$ steps `len(losses)` is $k + 1$."])
 def test_descent_honours_max_iters(isolated, problems):
     """takes exactly max_iters steps when tol is never reached"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(24), 3, 100.0)
@@ -163,7 +184,8 @@ def test_descent_honours_max_iters(isolated, problems):
                         "the w returned after max_iters=37 steps", rtol=1e-10)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=[
+    "Write `gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=1000, tol=1e-10)`"])
 def test_descent_default_limits(isolated, problems):
     """uses max_iters=1000 and tol=1e-10 when they are not given"""
     # Slow: every improvement stays far above 1e-10, so only max_iters stops it (after 1000 steps).
@@ -181,7 +203,7 @@ def test_descent_default_limits(isolated, problems):
         checks.assert_close(w, expected_w, f"the w of gradient_descent(loss_fn, grad_fn, 1.0, {lr})", rtol=1e-10)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=["`losses` is a list of floats"])
 def test_descent_losses_are_a_list_of_floats(isolated, problems):
     """returns losses as a list of floats"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(28), 3, 10.0)
@@ -192,7 +214,8 @@ def test_descent_losses_are_a_list_of_floats(isolated, problems):
                         "the losses of 4 steps", rtol=1e-10)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=[
+    "right after the first step whose improvement `abs(losses[-2] - losses[-1])` is below `tol`"])
 def test_descent_improvement_equal_to_tol_is_not_below_it(isolated, problems):
     """keeps going when an improvement equals tol (only one below tol stops it)"""
     # With lr = 1 / curvature the first step lands exactly on the optimum; every later improvement is 0,
@@ -207,7 +230,7 @@ def test_descent_improvement_equal_to_tol_is_not_below_it(isolated, problems):
         "(stop on improvement < tol, not <= tol).")
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=["With `max_iters=0`, return `w0` and `[loss_fn(w0)]`."])
 def test_descent_zero_iterations(isolated, problems):
     """max_iters=0 returns w0 and [loss_fn(w0)]"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(25), 3, 10.0)
@@ -218,7 +241,9 @@ def test_descent_zero_iterations(isolated, problems):
                         "losses with max_iters=0", rtol=1e-12)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=[
+    "Return a float `w` when `w0` is a float.",
+    "`w0` is a float or an array."])
 def test_descent_with_float_start(isolated, problems):
     """works with a float w0"""
     loss = problems.bind("parabola_loss", curvature=3.0, optimum=-2.0)
@@ -230,7 +255,7 @@ def test_descent_with_float_start(isolated, problems):
     checks.assert_close(losses, expected_losses, "the losses for w0 = 1.5", rtol=1e-10)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=["Do not modify `w0`."])
 def test_descent_leaves_w0_unchanged(isolated, problems):
     """leaves w0 unchanged"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(26), 3, 10.0)
@@ -246,7 +271,8 @@ def test_descent_leaves_w0_unchanged(isolated, problems):
     checks.assert_close(result[1], expected_losses, "the losses of 5 steps", rtol=1e-10)
 
 
-@pytest.mark.graded("gradient_descent", points=0.5)
+@pytest.mark.graded("gradient_descent", points=0.5, states=[
+    "which repeats the update rule from the starting point `w0`"])
 @pytest.mark.parametrize("lr_times_L", [1.9, 2.5], ids=["lr=1.9/L", "lr=2.5/L"])
 def test_descent_stable_and_divergent_rates(isolated, problems, feedback, lr_times_L):
     """never increases the loss for lr < 2/L, and reports divergence for lr > 2/L"""

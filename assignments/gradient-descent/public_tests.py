@@ -10,14 +10,17 @@ import pytest
 from autograder import checks
 
 
-@pytest.mark.graded("gradient_step", points=1)
+@pytest.mark.graded("gradient_step", points=1, states=[
+    "which returns the weights after one gradient-descent step, $w - \\eta \\cdot \\text{grad}$ with $\\eta$ = `lr`."])
 def test_step_small_example(submission):
     """gradient_step([1, 2], [0.5, -1], 0.1) is [0.95, 2.1]"""
     got = submission.gradient_step(np.array([1.0, 2.0]), np.array([0.5, -1.0]), 0.1)
     checks.assert_close(got, [0.95, 2.1], "gradient_step([1, 2], [0.5, -1], 0.1)")
 
 
-@pytest.mark.graded("gradient_descent", points=1)
+@pytest.mark.graded("gradient_descent", points=1, states=[
+    "`losses[0]` is the loss at `w0`",
+    "which repeats the update rule from the starting point `w0` and returns `(w, losses)`:"])
 def test_descent_on_a_parabola(submission, problems):
     """gradient_descent finds the minimum of (w - 3)^2 / 2 and records losses[0] = loss(w0)"""
     loss = problems.bind("parabola_loss", curvature=1.0, optimum=3.0)

@@ -241,31 +241,41 @@ def with_contrasts(traces: list[Trace]) -> list[Trace]:
     return traces + others
 
 
-@pytest.mark.graded("diagnose_trace", points=1)
+@pytest.mark.graded("diagnose_trace", points=1, states=[
+    "which labels a loss trace (a list or 1-D array of at least two losses, one per step) as `\"too_large\"`, "
+    "`\"too_small\"` or `\"good\"`",
+    "Otherwise `\"too_small\"`: it is still falling steadily"])
 def test_diagnose_too_small(submission, feedback):
     """labels runs with a tiny learning rate, still falling steadily, 'too_small'"""
     check_labels(submission, with_contrasts(too_small_traces()), feedback=feedback)
 
 
-@pytest.mark.graded("diagnose_trace", points=1)
+@pytest.mark.graded("diagnose_trace", points=1, states=[
+    "which labels a loss trace (a list or 1-D array of at least two losses, one per step)",
+    "The trace is `\"good\"` if it decreased overall (`losses[0] - losses[-1] > 0`) and its tail accounts for at "
+    "most `TAIL_SHARE = 0.05` of that decrease"])
 def test_diagnose_good(submission, feedback):
     """labels runs that fell and levelled off 'good'"""
     check_labels(submission, with_contrasts(good_traces()), feedback=feedback)
 
 
-@pytest.mark.graded("diagnose_trace", points=1)
+@pytest.mark.graded("diagnose_trace", points=1, states=[
+    "which labels a loss trace (a list or 1-D array of at least two losses, one per step)",
+    "or if the loss ever rises above the lowest value reached before it by more than `RISE_SHARE = 0.01` of the "
+    "trace's range"])
 def test_diagnose_too_large(submission, feedback):
     """labels diverging runs (finite losses) 'too_large'"""
     check_labels(submission, with_contrasts(too_large_traces()), feedback=feedback)
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.graded("diagnose_trace", points=0.5, states=["`\"too_large\"` if any loss is NaN or infinite"])
 def test_diagnose_nonfinite(submission, problems, feedback):
     """labels runs that blew up to inf or nan 'too_large'"""
     check_labels(submission, with_contrasts(nonfinite_traces(problems)), feedback=feedback)
 
 
-@pytest.mark.graded("diagnose_trace", points=1, visibility="after_due_date")
+@pytest.mark.graded("diagnose_trace", points=1, visibility="after_due_date", states=[
+    "Label a loss trace ``\"too_large\"``, ``\"too_small\"`` or ``\"good\"`` (see the rule above)."])
 def test_diagnose_least_squares(submission, problems, feedback):
     """labels least-squares runs of every kind (nonzero minimum loss)"""
     check_labels(submission, least_squares_traces(problems), feedback=feedback)
@@ -301,25 +311,32 @@ def check_edges(submission, part: str) -> None:
         assert got == expected, f"diagnose_trace gave {got!r} for {about}, {losses}; the rule makes it {expected!r}."
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.graded("diagnose_trace", points=0.5, states=[
+    "or if the loss ever rises above the lowest value reached before it by more than `RISE_SHARE = 0.01` of the "
+    "trace's range (`max(losses) - min(losses)`)."])
 def test_diagnose_rise_from_the_lowest_value_before(submission):
     """labels 'too_large' a rise above the lowest value reached before it by more than 0.01 of the range"""
     check_edges(submission, "rise")
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.graded("diagnose_trace", points=0.5, states=[
+    "or it did not move at all (a flat trace has not decreased, so it is not `\"good\"`)."])
 def test_diagnose_flat_trace(submission):
     """labels a flat trace 'too_small' (it has not decreased, so it is not 'good')"""
     check_edges(submission, "flat")
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.graded("diagnose_trace", points=0.5, states=[
+    "Let the tail be the last `TAIL_FRACTION = 0.2` of the steps: `tail_steps = max(1, ceil(0.2 * (n - 1)))` for a "
+    "trace of `n` losses.",
+    "`losses[n - 1 - tail_steps] - losses[-1] <= 0.05 * (losses[0] - losses[-1])`."])
 def test_diagnose_tail_rule(submission):
     """labels 'good' a trace whose tail of ceil(0.2 (n - 1)) steps holds at most 5% of its decrease"""
     check_edges(submission, "tail")
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.graded("diagnose_trace", points=0.5, states=[
+    "Raise a `ValueError` if `losses` is not one-dimensional or has fewer than two entries."])
 def test_diagnose_refuses_short_or_flat_arrays(submission):
     """raises a ValueError for fewer than two losses or losses that are not one-dimensional"""
     cases = (([1.0], "a single loss"), ([], "no loss"), (np.array([[3.0, 2.0], [1.0, 0.5]]), "a 2-D array"))
@@ -341,7 +358,8 @@ INVARIANCES = {
 }
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5)
+@pytest.mark.graded("diagnose_trace", points=0.5, states=[
+    "so the label does not change if the losses are multiplied by a positive constant, shifted by a constant"])
 @pytest.mark.parametrize("change", ["scaled", "shifted"])
 def test_diagnose_units_do_not_matter(submission, problems, feedback, change):
     """gives the same label when the losses are scaled or shifted"""
@@ -349,7 +367,8 @@ def test_diagnose_units_do_not_matter(submission, problems, feedback, change):
     check_labels(submission, all_clear_traces(problems), transform, name, feedback)
 
 
-@pytest.mark.graded("diagnose_trace", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("diagnose_trace", points=0.5, visibility="after_due_date", states=[
+    "or logged only every few steps."])
 def test_diagnose_logging_interval_does_not_matter(submission, problems, feedback):
     """gives the same label when only every 5th loss was logged"""
     name, transform = INVARIANCES["subsampled"]
@@ -398,7 +417,10 @@ def check_pick(got, expected: float, candidates, what: str, finals: list[float] 
     raise AssertionError(f"{what}: expected the learning rate {expected!r}, got {value!r}.{hint}")
 
 
-@pytest.mark.graded("pick_learning_rate", points=1)
+@pytest.mark.graded("pick_learning_rate", points=1, states=[
+    "Write `pick_learning_rate(loss_fn, grad_fn, w0, candidates, n_iters)`, which",
+    "returns the candidate whose final loss `loss_fn(w)` is the lowest;",
+    "Return the candidate whose ``n_iters`` steps from ``w0`` end at the lowest finite loss, else None."])
 def test_pick_lowest_final_loss(submission, problems):
     """returns the candidate whose run ends at the lowest loss"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(31), 5, 20.0, top=4.0)
@@ -439,7 +461,8 @@ def test_pick_lowest_final_loss(submission, problems):
                final_losses(loss, grad, w0, candidates, 60))
 
 
-@pytest.mark.graded("pick_learning_rate", points=0.5)
+@pytest.mark.graded("pick_learning_rate", points=0.5, states=[
+    "returns the candidate whose final loss `loss_fn(w)` is the lowest;"])
 def test_pick_order_does_not_matter(submission, problems):
     """the order of the candidates does not change the pick"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(33), 4, 10.0, top=2.0)
@@ -453,7 +476,9 @@ def test_pick_order_does_not_matter(submission, problems):
                    "and n_iters=40", final_losses(loss, grad, w0, candidates, 40))
 
 
-@pytest.mark.graded("pick_learning_rate", points=1)
+@pytest.mark.graded("pick_learning_rate", points=1, states=[
+    "ignores a run whose final loss is NaN or infinite (large rates are expected to blow up: that is the point of "
+    "trying them)"])
 def test_pick_ignores_diverged_runs(submission, problems):
     """ignores runs that end in inf or nan"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(34), 4, 10.0)  # L = 1
@@ -472,7 +497,9 @@ def test_pick_ignores_diverged_runs(submission, problems):
                    f"n_iters={n_iters} (L = 1)", final_losses(loss, grad, w0, candidates, n_iters))
 
 
-@pytest.mark.graded("pick_learning_rate", points=0.5)
+@pytest.mark.graded("pick_learning_rate", points=0.5, states=[
+    "and returns `None` if every run diverged.",
+    "end at the lowest finite loss, else None."])
 def test_pick_returns_none_when_every_run_diverged(submission, problems):
     """returns None if every run diverged (NaN or infinite final losses)"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(34), 4, 10.0)  # L = 1
@@ -491,7 +518,9 @@ def test_pick_returns_none_when_every_run_diverged(submission, problems):
                f"pick_learning_rate with candidates {candidates}, two of which converge")
 
 
-@pytest.mark.graded("pick_learning_rate", points=0.5)
+@pytest.mark.graded("pick_learning_rate", points=0.5, states=[
+    "Overflow is an expected outcome here, not an error: wrap the runs in `with np.errstate(all=\"ignore\"):` so "
+    "numpy does not warn about it."])
 def test_pick_gives_no_warning_when_runs_overflow(submission, problems):
     """gives no numpy warning when runs overflow (runs wrapped in np.errstate(all="ignore"))"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(34), 4, 10.0)  # L = 1
@@ -505,7 +534,7 @@ def test_pick_gives_no_warning_when_runs_overflow(submission, problems):
                f"pick_learning_rate with candidates {candidates}")
 
 
-@pytest.mark.graded("pick_learning_rate", points=0.5)
+@pytest.mark.graded("pick_learning_rate", points=0.5, states=["returns the first of equally good candidates"])
 def test_pick_first_wins_ties(submission, problems):
     """returns the first of several candidates whose runs end at exactly the same loss"""
     # On 0.5 ||w||^2 every step multiplies w by (1 - lr): lr = 0.5 and lr = 1.5 give 0.5^t w0 and
@@ -524,7 +553,9 @@ def test_pick_first_wins_ties(submission, problems):
                    "on 0.5 ||w||^2, where lr = 0.5 and lr = 1.5 end at exactly the same loss", finals)
 
 
-@pytest.mark.graded("pick_learning_rate", points=0.5)
+@pytest.mark.graded("pick_learning_rate", points=0.5, states=[
+    "runs exactly `n_iters` plain gradient steps",
+    "(the same budget for each, no early stop"])
 def test_pick_honours_n_iters(submission, problems):
     """compares the losses after exactly n_iters steps"""
     # Eigenvalues 1 and 0.01. lr = 1 removes the fast mode at once but shrinks the slow one by only
@@ -568,7 +599,9 @@ def longest_match(seen: list[np.ndarray], path: list[np.ndarray]) -> int:
     return best
 
 
-@pytest.mark.graded("pick_learning_rate", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("pick_learning_rate", points=0.5, visibility="after_due_date", states=[
+    "plain gradient steps `w = w - lr * grad_fn(w)` from `w0` for each learning rate `lr` in `candidates`",
+    "`w0` itself unchanged);"])
 def test_pick_runs_from_w0(submission, problems):
     """runs every candidate from w0 for n_iters steps of w - lr * grad_fn(w)"""
     hessian, optimum, w0 = random_quadratic(np.random.default_rng(36), 3, 5.0)

@@ -18,7 +18,9 @@ def quadratic_trace(lr: float, steps: int) -> list[float]:
     return (0.5 * (CURVATURES * (1 - lr * CURVATURES) ** (2 * t)).sum(axis=1)).tolist()
 
 
-@pytest.mark.graded("diagnose_trace", points=1)
+@pytest.mark.graded("diagnose_trace", points=1, states=[
+    "which labels a loss trace (a list or 1-D array of at least two losses, one per step) as `\"too_large\"`, "
+    "`\"too_small\"` or `\"good\"`"])
 @pytest.mark.parametrize(("lr", "steps", "label"), [(0.0005, 60, "too_small"), (0.08, 300, "good"),
                                                     (0.25, 60, "too_large")],
                          ids=["lr=0.0005", "lr=0.08", "lr=0.25"])
@@ -31,7 +33,8 @@ def test_diagnose_three_runs(submission, lr, steps, label):
                           f"A = diag(10, 0.5): expected {label!r}, got {got!r}.")
 
 
-@pytest.mark.graded("pick_learning_rate", points=1)
+@pytest.mark.graded("pick_learning_rate", points=1, states=[
+    "returns the candidate whose final loss `loss_fn(w)` is the lowest;"])
 def test_pick_on_the_lecture_quadratic(submission, problems):
     """picks lr = 0.19 among [0.001, 0.01, 0.1, 0.19, 0.3] on the lecture's quadratic"""
     # After 100 steps the flat direction dominates: lr = 0.19 shrinks it fastest among the rates that
@@ -46,7 +49,7 @@ def test_pick_on_the_lecture_quadratic(submission, problems):
                         "itself, not its position)", rtol=1e-12)
 
 
-@pytest.mark.graded("pick_learning_rate", points=1)
+@pytest.mark.graded("pick_learning_rate", points=1, states=["returns the first of equally good candidates"])
 def test_pick_first_of_a_tie(submission, problems):
     """returns the first of two learning rates whose runs end at the same loss"""
     # On 0.5 ||w||^2 a step multiplies w by (1 - lr): 0.5 and 1.5 give 0.5^t w0 and (-0.5)^t w0.

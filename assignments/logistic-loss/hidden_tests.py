@@ -133,7 +133,9 @@ def isolated_fit(submission, feedback):
 
 
 # ----------------------------------------------------------------------------------------- sigmoid
-@pytest.mark.graded("sigmoid", points=1)
+@pytest.mark.graded("sigmoid", points=1, states=[
+    "Write `sigmoid(z)`, returning $1 / (1 + e^{-z})$ elementwise for a float or an array.",
+    "Return ``1 / (1 + exp(-z))`` elementwise"])
 def test_sigmoid_values(submission):
     """computes 1 / (1 + exp(-z)) elementwise"""
     rng = np.random.default_rng(1)
@@ -143,7 +145,9 @@ def test_sigmoid_values(submission):
                         inputs=f"a vector z of 20 values between {z.min():.3g} and {z.max():.3g}")
 
 
-@pytest.mark.graded("sigmoid", points=1)
+@pytest.mark.graded("sigmoid", points=1, states=[
+    "It must not overflow (or warn) for any finite `z`, e.g. `z = -1000`.",
+    "Never overflows."])
 def test_sigmoid_stable_for_large_inputs(submission):
     """stays finite and correct in [0, 1] for |z| up to 1000"""
     rng = np.random.default_rng(2)
@@ -162,7 +166,7 @@ def test_sigmoid_stable_for_large_inputs(submission):
                         "or warn for any finite z (exponentiate -|z| only).")
 
 
-@pytest.mark.graded("sigmoid", points=0.5)
+@pytest.mark.graded("sigmoid", points=0.5, states=["returning $1 / (1 + e^{-z})$ elementwise"])
 def test_sigmoid_accurate_far_out(submission):
     """stays accurate, not just finite, far out: sigmoid(-40) is about 4.2e-18, not 0"""
     z = np.array([-40.0, -60.0, -100.0, -300.0, -700.0, 40.0, 60.0])
@@ -171,7 +175,10 @@ def test_sigmoid_accurate_far_out(submission):
                         inputs="z far below 0, where 1 - 1 / (1 + e^z) cancels to 0 but e^z / (1 + e^z) does not")
 
 
-@pytest.mark.graded("sigmoid", points=0.5)
+@pytest.mark.graded("sigmoid", points=0.5, states=[
+    "Return a float for a scalar input.",
+    "a float for scalar ``z``.",
+    "for a float or an array."])
 def test_sigmoid_types(submission):
     """returns a float for a scalar input, and floats for an integer array"""
     for z in (0.5, -2.0, 3):
@@ -183,7 +190,10 @@ def test_sigmoid_types(submission):
 
 
 # ----------------------------------------------------------------------------------- logistic_loss
-@pytest.mark.graded("logistic_loss", points=0.5)
+@pytest.mark.graded("logistic_loss", points=0.5, states=[
+    "Write `logistic_loss(W, X, y)`, returning the float $\\mathcal{L} = -\\sum_i \\big[y_i \\log p_i + (1 - "
+    "y_i)\\log(1 - p_i)\\big]$ with $p = \\sigma(XW)$.",
+    "Return ``sum_i -[y_i log p_i + (1 - y_i) log(1 - p_i)]`` with ``p = sigmoid(X @ W)``."])
 @pytest.mark.parametrize("seed, n, d", [(11, 25, 3), (12, 60, 5)], ids=["n=25,d=3", "n=60,d=5"])
 def test_loss_values(stable_sigmoid, seed, n, d):
     """computes sum_i -[y_i log p_i + (1 - y_i) log(1 - p_i)] with p = sigmoid(X @ W)"""
@@ -197,7 +207,9 @@ def test_loss_values(stable_sigmoid, seed, n, d):
     stable_sigmoid.check(check)
 
 
-@pytest.mark.graded("logistic_loss", points=0.5)
+@pytest.mark.graded("logistic_loss", points=0.5, states=[
+    "returning the float",
+    "`y` holds 0/1 labels (lists are allowed too)."])
 def test_loss_is_a_float_and_takes_lists(stable_sigmoid):
     """returns a float, with y given as a list of 0/1 labels too"""
     X, y, W = classification_problem(17, 12, 3)
@@ -211,7 +223,9 @@ def test_loss_is_a_float_and_takes_lists(stable_sigmoid):
     stable_sigmoid.check(check)
 
 
-@pytest.mark.graded("logistic_loss", points=0.5)
+@pytest.mark.graded("logistic_loss", points=0.5, states=[
+    "with $p = \\sigma(XW)$.",
+    "`X` has one example per row, `W` one weight per column of `X`"])
 def test_loss_at_zero_is_n_log_2(stable_sigmoid):
     """equals n log 2 at W = 0"""
     X, y, _ = classification_problem(13, 33, 4)
@@ -224,7 +238,8 @@ def test_loss_at_zero_is_n_log_2(stable_sigmoid):
     stable_sigmoid.check(check)
 
 
-@pytest.mark.graded("logistic_loss", points=0.5)
+@pytest.mark.graded("logistic_loss", points=0.5, states=[
+    "Use the stable forms above: the loss must stay finite and accurate where $|XW| = 1000$."])
 @pytest.mark.parametrize("labels", ["mixed", "mostly right"], ids=["misclassified points", "large margins"])
 def test_loss_stable_for_large_margins(stable_sigmoid, labels):
     """is finite and correct when |X @ W| reaches 1000"""
@@ -244,7 +259,9 @@ def test_loss_stable_for_large_margins(stable_sigmoid, labels):
 
 
 # ------------------------------------------------------------------------------ logistic_loss_grad
-@pytest.mark.graded("logistic_loss_grad", points=0.5)
+@pytest.mark.graded("logistic_loss_grad", points=0.5, states=[
+    "Write `logistic_loss_grad(W, X, y)`, returning the gradient $X^T(\\sigma(XW) - y)$ derived above, an array "
+    "with the shape of `W`."])
 @pytest.mark.parametrize("seed, n, d, scale", [(21, 30, 3, 1.0), (22, 50, 5, 0.5), (23, 40, 4, 3.0)],
                          ids=["n=30,d=3", "n=50,d=5", "n=40,d=4,|z|~10"])
 def test_grad_matches_finite_differences(stable_sigmoid, feedback, seed, n, d, scale):
@@ -268,7 +285,9 @@ def test_grad_matches_finite_differences(stable_sigmoid, feedback, seed, n, d, s
     stable_sigmoid.check(check)
 
 
-@pytest.mark.graded("logistic_loss_grad", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("logistic_loss_grad", points=0.5, visibility="after_due_date", states=[
+    "returning the gradient $X^T(\\sigma(XW) - y)$ derived above",
+    "Return the gradient ``X.T @ (sigmoid(X @ W) - y)`` of ``logistic_loss`` with respect to ``W``."])
 def test_grad_values(stable_sigmoid):
     """equals X.T @ (sigmoid(X @ W) - y)"""
     X, y, W = classification_problem(24, 45, 4)
@@ -281,7 +300,8 @@ def test_grad_values(stable_sigmoid):
     stable_sigmoid.check(check)
 
 
-@pytest.mark.graded("logistic_loss_grad", points=0.5)
+@pytest.mark.graded("logistic_loss_grad", points=0.5, states=[
+    "returning the gradient $X^T(\\sigma(XW) - y)$ derived above"])
 def test_grad_stable_for_large_margins(stable_sigmoid):
     """is finite and correct when |X @ W| reaches 1000"""
     X, y, W = saturated_problem(25, "mixed")
@@ -331,7 +351,10 @@ def missing_difference_points(points, W, h) -> list[str]:
     return missing
 
 
-@pytest.mark.graded("numerical_gradient", points=0.5)
+@pytest.mark.graded("numerical_gradient", points=0.5, states=[
+    "which estimates the gradient of the function `f` at `W` by central differences",
+    "`W` may be a float, a vector or a matrix; the result has the shape of `W`",
+    "and each element must be back at its original value before the next one is perturbed."])
 @pytest.mark.parametrize("name", ["logistic loss", "tanh network", "rosenbrock"])
 def test_numgrad_matches_analytic(submission, problems, name):
     """approximates the gradient of f (vector and matrix W)"""
@@ -344,7 +367,9 @@ def test_numgrad_matches_analytic(submission, problems, name):
                         inputs="the default h")
 
 
-@pytest.mark.graded("numerical_gradient", points=0.5)
+@pytest.mark.graded("numerical_gradient", points=0.5, states=[
+    "by central differences, $(f(W + h e_j) - f(W - h e_j)) / (2h)$ for every element $j$ of `W`.",
+    "Estimate the gradient of ``f`` at ``W`` by central differences, one element at a time."])
 def test_numgrad_central_differences_with_h(submission, problems):
     """uses central differences (f(W + h e_i) - f(W - h e_i)) / 2h with the given h"""
     f, _, W = numgrad_problem(problems, "tanh network")
@@ -360,7 +385,8 @@ def test_numgrad_central_differences_with_h(submission, problems):
     checks.assert_close(got, expected, what, rtol=1e-9, atol=100 * EPS * max(1.0, abs(f(W))) / h)
 
 
-@pytest.mark.graded("numerical_gradient", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("numerical_gradient", points=0.5, visibility="after_due_date", states=[
+    "Write `numerical_gradient(f, W, h=1e-6)`"])
 def test_numgrad_default_step(submission, problems):
     """uses h = 1e-6 when h is not given"""
     f, _, W = numgrad_problem(problems, "logistic loss")
@@ -375,7 +401,9 @@ def test_numgrad_default_step(submission, problems):
                         atol=1e-7 * max(1.0, abs(f(W))), inputs="the default h = 1e-6")
 
 
-@pytest.mark.graded("numerical_gradient", points=0.5)
+@pytest.mark.graded("numerical_gradient", points=0.5, states=[
+    "(a float for a float `W`).",
+    "Work on a float copy of `W`: the caller's `W` must be unchanged afterwards (even if it holds integers)"])
 def test_numgrad_float_and_integer_w(submission, problems):
     """gives a float for a float W, and works on a float copy of an integer W"""
     cube = problems.bind("sum_of_cubes")
@@ -389,7 +417,9 @@ def test_numgrad_float_and_integer_w(submission, problems):
                         rtol=1e-6, inputs="an integer W: perturbing it by h = 1e-6 needs a float copy")
 
 
-@pytest.mark.graded("numerical_gradient", points=0.5)
+@pytest.mark.graded("numerical_gradient", points=0.5, states=[
+    "Pass `f` a fresh copy each time (`f(work.copy())`), so a function that keeps or modifies its argument cannot "
+    "disturb the other evaluations."])
 def test_numgrad_passes_fresh_copies(submission, problems):
     """passes f a fresh copy each time, so a function that modifies its argument cannot disturb the others"""
     scribbling = problems.bind("sum_of_squares_then_scribble")
@@ -399,7 +429,7 @@ def test_numgrad_passes_fresh_copies(submission, problems):
                         rtol=1e-6, inputs="f(W) = sum(W^2), which then sets W[...] = 0: pass f(work.copy())")
 
 
-@pytest.mark.graded("numerical_gradient", points=0.5)
+@pytest.mark.graded("numerical_gradient", points=0.5, states=["the caller's `W` must be unchanged afterwards"])
 def test_numgrad_leaves_w_unchanged(submission, problems):
     """leaves W holding its original values"""
     f, _, W = numgrad_problem(problems, "tanh network")
@@ -414,7 +444,9 @@ def test_numgrad_leaves_w_unchanged(submission, problems):
 
 
 # ------------------------------------------------------------------------------------ fit_logistic
-@pytest.mark.graded("fit_logistic", points=1)
+@pytest.mark.graded("fit_logistic", points=1, states=[
+    "which starts from `W = 0` (one zero per column of `X`), takes exactly `n_iters` gradient-descent steps `W = W "
+    "- lr * logistic_loss_grad(W, X, y)` (no early stop)"])
 def test_fit_reaches_optimum(isolated_fit):
     """reaches the optimum of logistic regression on non-separable data"""
     X, y = fitting_problem(42, mixing=MILDLY_CORRELATED)
@@ -438,7 +470,10 @@ def test_fit_reaches_optimum(isolated_fit):
     isolated_fit.check(check)
 
 
-@pytest.mark.graded("fit_logistic", points=0.5)
+@pytest.mark.graded("fit_logistic", points=0.5, states=[
+    "and returns `(W, losses)`, where `losses` is a list of `n_iters + 1` floats: the loss at the zero start, then "
+    "the loss after each step.",
+    "Take ``n_iters`` gradient steps on ``logistic_loss`` from ``W = 0``; return ``(W, losses)``."])
 @pytest.mark.parametrize("n_iters", [0, 9])
 def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
     """takes exactly n_iters steps from W = 0 and returns n_iters + 1 losses, losses[0] = n log 2"""
@@ -461,7 +496,8 @@ def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
     isolated_fit.check(check)
 
 
-@pytest.mark.graded("fit_logistic", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("fit_logistic", points=0.5, visibility="after_due_date", states=[
+    "takes exactly `n_iters` gradient-descent steps `W = W - lr * logistic_loss_grad(W, X, y)` (no early stop)"])
 def test_fit_losses_never_increase(isolated_fit, feedback):
     """never increases the loss for lr < 2/L"""
     X, y = fitting_problem(44, n=90)

@@ -126,7 +126,9 @@ def double_well_case(problems):
     return (train_loss, train_grad, val_loss), expected, finals
 
 
-@pytest.mark.graded("random_restarts", points=1)
+@pytest.mark.graded("random_restarts", points=1, states=[
+    "which returns `(best_w, val_losses)`:",
+    "`val_losses[i]` is `val_loss` (a float) at the final point of run `i`."])
 def test_double_well_val_losses(submission, problems, feedback):
     """val_losses holds the validation loss of each restart's trained point, in restart order"""
     (train_loss, train_grad, val_loss), expected, _ = double_well_case(problems)
@@ -141,7 +143,9 @@ def test_double_well_val_losses(submission, problems, feedback):
                         inputs=f"a double well, init_fn handing out the starts {np.ravel(DW_STARTS).tolist()}")
 
 
-@pytest.mark.graded("random_restarts", points=2)
+@pytest.mark.graded("random_restarts", points=2, states=[
+    "`best_w` is the final point with the lowest validation loss",
+    "``best_w`` is the final point with the lowest validation loss"])
 def test_double_well_selects_by_validation(submission, problems):
     """best_w is the trained point with the lowest VALIDATION loss (training ranks the wells the other way)"""
     (train_loss, train_grad, val_loss), expected, finals = double_well_case(problems)
@@ -161,7 +165,8 @@ def test_double_well_selects_by_validation(submission, problems):
 
 
 # -------------------------------------------------------------------------------------- the seed
-@pytest.mark.graded("random_restarts", points=0.5)
+@pytest.mark.graded("random_restarts", points=0.5, states=[
+    "Use `rng` for nothing else (and never numpy's global random state), so the starts depend only on `seed`."])
 @pytest.mark.parametrize("seed", [None, 5, 2024], ids=["default seed", "seed=5", "seed=2024"])
 def test_results_follow_the_seed(submission, problems, seed):
     """draws every start from one np.random.default_rng(seed), whatever numpy's global state"""
@@ -180,7 +185,9 @@ def test_results_follow_the_seed(submission, problems, seed):
                         inputs="starts init_fn(rng) from a single rng = np.random.default_rng(seed), U[-2, 2]")
 
 
-@pytest.mark.graded("random_restarts", points=1)
+@pytest.mark.graded("random_restarts", points=1, states=[
+    "Create one generator `rng = np.random.default_rng(seed)` and, for each of the `n_restarts` runs in turn, draw "
+    "the start `w = init_fn(rng)`."])
 def test_init_fn_called_once_per_restart(submission, problems):
     """calls init_fn(rng) exactly once per restart, each call drawing the next start from one generator"""
     # The starts are judged by what the calls draw, not by when they happen: drawing all starts before
@@ -210,7 +217,9 @@ def test_init_fn_called_once_per_restart(submission, problems):
 
 
 # ------------------------------------------------------------------------------- the procedure
-@pytest.mark.graded("random_restarts", points=1.5)
+@pytest.mark.graded("random_restarts", points=1.5, states=[
+    "From each start take exactly `n_iters` plain gradient steps `w = w - lr * train_grad(w)` (no early stop).",
+    "`val_losses[i]` is `val_loss` (a float) at the final point of run `i`."])
 def test_steps_and_validation_points(submission, problems):
     """takes exactly n_iters plain gradient steps from each start and validates the trained point"""
     starts = [[0.3, -1.2], [1.5, 0.2], [-0.7, 0.9]]
@@ -249,7 +258,7 @@ def test_steps_and_validation_points(submission, problems):
                         atol=1e-14)
 
 
-@pytest.mark.graded("random_restarts", points=1)
+@pytest.mark.graded("random_restarts", points=1, states=["on a tie, the earliest run wins", "(the earliest on a tie)."])
 def test_first_restart_wins_a_tie(submission, problems):
     """on equal validation losses, best_w is the FIRST restart's trained point"""
     # Starts +-0.6 on even losses: the runs are exact mirror images, so every validation loss is equal
@@ -277,7 +286,8 @@ def test_first_restart_wins_a_tie(submission, problems):
 
 
 # ------------------------------------------------------------------------ types, NaN and errors
-@pytest.mark.graded("random_restarts", points=0.5)
+@pytest.mark.graded("random_restarts", points=0.5, states=[
+    "Weights may be floats or arrays: return a float `best_w` when the starts are floats."])
 def test_float_starts_give_a_float(submission, problems):
     """returns a float best_w when the starts are floats"""
     starts = [0.4, -1.3, 1.1]
@@ -298,7 +308,8 @@ def test_float_starts_give_a_float(submission, problems):
     checks.assert_close(unpack(result, what, n_restarts)[1], expected_losses, f"val_losses of {what}", rtol=1e-10)
 
 
-@pytest.mark.graded("random_restarts", points=0.5)
+@pytest.mark.graded("random_restarts", points=0.5, states=[
+    "Never modify an array that `init_fn` returned in place (`w = w - ...`, not `w -= ...`)."])
 def test_starts_are_never_changed(submission, problems):
     """never changes an array init_fn returned: every run starts from what init_fn gave"""
     # This init_fn hands out the same array object every time; a run that updates w in place (w -= ...)
@@ -315,7 +326,8 @@ def test_starts_are_never_changed(submission, problems):
                                "there: w = w - lr * g, never w -= lr * g on the array init_fn returned)")
 
 
-@pytest.mark.graded("random_restarts", points=0.5)
+@pytest.mark.graded("random_restarts", points=0.5, states=[
+    "and a NaN validation loss counts as worse than any number."])
 def test_nan_validation_loss_is_worse_than_any_number(submission, problems):
     """counts a NaN validation loss as worse than any number"""
     starts = [[-1.2], [0.8], [-0.4], [1.5]]  # runs 0 and 2 end in the left well, where val_loss is NaN
@@ -332,7 +344,7 @@ def test_nan_validation_loss_is_worse_than_any_number(submission, problems):
                         inputs="a validation loss that is NaN for runs 0 and 2 (NaN loses to every number)")
 
 
-@pytest.mark.graded("random_restarts", points=0.5)
+@pytest.mark.graded("random_restarts", points=0.5, states=["Raise a `ValueError` if `n_restarts < 1`."])
 def test_fewer_than_one_restart_is_refused(submission, problems):
     """raises a ValueError if n_restarts < 1"""
     train_loss, train_grad, val_loss = double_well(problems)
@@ -349,7 +361,8 @@ def test_fewer_than_one_restart_is_refused(submission, problems):
 
 
 # -------------------------------------------------------------------------------------------- XOR
-@pytest.mark.graded("random_restarts", points=1.5, visibility="after_due_date")
+@pytest.mark.graded("random_restarts", points=1.5, visibility="after_due_date", states=[
+    "Run gradient descent from ``n_restarts`` random starts; return ``(best_w, val_losses)``."])
 def test_xor_network_restarts_find_a_solution(submission, problems, feedback):
     """on XOR with a 2-2-1 tanh network, where single starts often fail, finds a near-zero loss"""
     n_restarts, lr, n_iters, seed = 8, 0.5, 2000, 2

@@ -18,7 +18,7 @@ def pair(result, what):
     return result
 
 
-@pytest.mark.graded("random_restarts", points=1)
+@pytest.mark.graded("random_restarts", points=1, states=["`best_w` is the final point with the lowest validation loss"])
 def test_double_well_picks_validation_well(submission, problems):
     """random_restarts on the double well returns 8 validation losses and the well validation prefers"""
     # Training loss (w^2 - 1)^2 + 0.5 w prefers the left well; validation (w^2 - 1)^2 - 0.5 w the right
@@ -42,7 +42,9 @@ def test_double_well_picks_validation_well(submission, problems):
                         rtol=1e-6)
 
 
-@pytest.mark.graded("random_restarts", points=1)
+@pytest.mark.graded("random_restarts", points=1, states=[
+    "draw the start `w = init_fn(rng)`.",
+    "`val_losses[i]` is `val_loss` (a float) at the final point of run `i`."])
 def test_starts_come_from_the_seed(submission, problems):
     """with n_iters=0, val_losses are val_loss at init_fn(rng) for rng = np.random.default_rng(seed)"""
     train_loss = problems.bind("double_well_loss", tilt=0.5)

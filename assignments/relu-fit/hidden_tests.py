@@ -134,7 +134,9 @@ def isolated_fit(submission):
 
 
 # -------------------------------------------------------------------------------------------- relu
-@pytest.mark.graded("relu", points=1)
+@pytest.mark.graded("relu", points=1, states=[
+    "Write `relu(z)`, returning $\\max(z, 0)$ elementwise for a float or a 1-D numpy array `z`",
+    "Return ``max(z, 0)`` elementwise"])
 def test_relu_values(submission):
     """computes max(z, 0) elementwise"""
     rng = np.random.default_rng(1)
@@ -143,7 +145,7 @@ def test_relu_values(submission):
                         inputs=f"a vector z of 20 values between {z.min():.3g} and {z.max():.3g}")
 
 
-@pytest.mark.graded("relu", points=0.5)
+@pytest.mark.graded("relu", points=0.5, states=["return a float for a float.", "a float for a float ``z``."])
 def test_relu_scalars(submission):
     """works for a single float, and returns a float"""
     for z in (-1.5, 0.0, 2.25):
@@ -151,7 +153,9 @@ def test_relu_scalars(submission):
         checks.assert_close(got, reference.relu(z), f"relu({z})", rtol=1e-12, atol=0.0)
 
 
-@pytest.mark.graded("relu", points=0.5, visibility="hidden")
+@pytest.mark.graded("relu", points=0.5, visibility="hidden", states=[
+    "Return a new value: do not change `z` (no `z[z < 0] = 0`).",
+    "as a new value"])
 def test_relu_leaves_z_unchanged(submission):
     """returns a new array and leaves z unchanged"""
     z = np.array([-1.0, 2.0, -3.0, 0.5])
@@ -163,7 +167,12 @@ def test_relu_leaves_z_unchanged(submission):
 
 
 # --------------------------------------------------------------------------------------- relu_loss
-@pytest.mark.graded("relu_loss", points=0.5)
+@pytest.mark.graded("relu_loss", points=0.5, states=[
+    "Write `relu_loss(params, x, y)`, returning the float",
+    "where `params` is `[m, b]`",
+    "`x`, `y` are 1-D arrays of the same length.",
+    "It is a sum over the points, not a mean.",
+    "Return ``sum_k (relu(m x_k + b) - y_k)^2`` with ``params = [m, b]``."])
 @pytest.mark.parametrize("seed, n", [(11, 25), (12, 60)], ids=["n=25", "n=60"])
 def test_loss_values(stable_relu, seed, n):
     """computes sum_k (relu(m x_k + b) - y_k)^2 with params = [m, b]"""
@@ -178,7 +187,22 @@ def test_loss_values(stable_relu, seed, n):
     stable_relu.check(check)
 
 
-@pytest.mark.graded("relu_loss", points=0.5)
+@pytest.mark.graded("relu_loss", points=0.5, states=["returning the float", "(a numpy array or a list)"])
+def test_loss_is_a_float_and_takes_a_list(stable_relu):
+    """returns a float, with params given as a numpy array or a list"""
+    x, y, params = kinked_problem(26, 20)
+    expected = reference.relu_loss(params, x, y)
+
+    def check(sub):
+        for given, kind in ((params, "a numpy array"), ([float(params[0]), float(params[1])], "a list")):
+            got = checks.assert_float(sub.relu_loss(given, x, y), f"relu_loss(params, x, y) with params {kind}")
+            checks.assert_close(got, expected, f"relu_loss(params, x, y) with params {kind}", rtol=1e-10)
+
+    stable_relu.check(check)
+
+
+@pytest.mark.graded("relu_loss", points=0.5, states=[
+    "returning the float $\\mathcal{L} = \\sum_k \\big(\\operatorname{ReLU}(m x_k + b) - y_k\\big)^2$"])
 def test_loss_of_a_dead_unit(stable_relu):
     """equals sum(y**2) when every point is inactive (the unit predicts 0 everywhere)"""
     x, y, params = dead_problem(13)
@@ -193,7 +217,8 @@ def test_loss_of_a_dead_unit(stable_relu):
 
 
 # ---------------------------------------------------------------------------------- relu_loss_grad
-@pytest.mark.graded("relu_loss_grad", points=0.75)
+@pytest.mark.graded("relu_loss_grad", points=0.75, states=[
+    "Write `relu_loss_grad(params, x, y)`, returning the numpy array"])
 @pytest.mark.parametrize("seed, n", [(21, 30), (22, 80)], ids=["n=30", "n=80"])
 def test_grad_matches_finite_differences(stable_relu, seed, n):
     """is the derivative of the loss (checked by finite differences, slope and intercept apart)"""
@@ -209,7 +234,9 @@ def test_grad_matches_finite_differences(stable_relu, seed, n):
     stable_relu.check(check)
 
 
-@pytest.mark.graded("relu_loss_grad", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("relu_loss_grad", points=0.5, visibility="after_due_date", states=[
+    "Do not forget the factor 2, and do not divide by the number of points: the loss is a sum.",
+    "Return ``[dL/dm, dL/db]`` of ``relu_loss``"])
 def test_grad_values(stable_relu):
     """equals [2 sum r_k [z_k > 0] x_k, 2 sum r_k [z_k > 0]] with z = m x + b, r = relu(z) - y"""
     x, y, params = kinked_problem(23, 45)
@@ -222,7 +249,8 @@ def test_grad_values(stable_relu):
     stable_relu.check(check)
 
 
-@pytest.mark.graded("relu_loss_grad", points=0.5)
+@pytest.mark.graded("relu_loss_grad", points=0.5, states=[
+    "if every point becomes inactive, the gradient is exactly zero and the unit never moves again"])
 def test_grad_of_a_dead_unit(stable_relu):
     """is zero when every point is inactive, and only active points count otherwise (relu has slope 0 for z < 0)"""
     x, y, params = dead_problem(24)
@@ -240,7 +268,9 @@ def test_grad_of_a_dead_unit(stable_relu):
     stable_relu.check(check)
 
 
-@pytest.mark.graded("relu_loss_grad", points=0.5)
+@pytest.mark.graded("relu_loss_grad", points=0.5, states=[
+    "with $\\operatorname{ReLU}'(z) = 1$ for $z > 0$ and $0$ otherwise (including $z = 0$).",
+    "taking ``relu'(0) = 0``."])
 def test_grad_at_the_kink(stable_relu):
     """takes relu'(0) = 0: a point exactly at the kink (m x + b = 0) passes no gradient back"""
     params = np.array([2.0, -1.0])
@@ -256,7 +286,9 @@ def test_grad_at_the_kink(stable_relu):
 
 
 # ---------------------------------------------------------------------------------------- fit_relu
-@pytest.mark.graded("fit_relu", points=1)
+@pytest.mark.graded("fit_relu", points=1, states=[
+    "which starts from `params0` (a numpy array `[m, b]`), takes exactly `n_iters` gradient-descent steps `params "
+    "= params - lr * relu_loss_grad(params, x, y)` (no early stop)"])
 def test_fit_reaches_the_generating_unit(isolated_fit):
     """recovers [m, b] from noiseless data generated by relu(m x + b), starting with every point active"""
     truth = CONVERGENCE_TRUTH
@@ -286,7 +318,11 @@ def test_fit_reaches_the_generating_unit(isolated_fit):
     isolated_fit.check(check)
 
 
-@pytest.mark.graded("fit_relu", points=0.5)
+@pytest.mark.graded("fit_relu", points=0.5, states=[
+    "takes exactly `n_iters` gradient-descent steps",
+    "`losses` is a list of `n_iters + 1` floats: the loss at `params0`, then the loss after each step;",
+    "Take ``n_iters`` gradient steps on ``relu_loss`` from ``params0``; return ``(params, losses)``.",
+    "``losses[0]`` is the loss at ``params0``, then one loss per step."])
 @pytest.mark.parametrize("n_iters", [0, 7])
 def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
     """takes exactly n_iters steps params - lr * grad from params0 and returns n_iters + 1 losses"""
@@ -309,7 +345,8 @@ def test_fit_takes_exactly_n_iters_steps(isolated_fit, n_iters):
     isolated_fit.check(check)
 
 
-@pytest.mark.graded("fit_relu", points=0.5, visibility="after_due_date")
+@pytest.mark.graded("fit_relu", points=0.5, visibility="after_due_date", states=[
+    "takes exactly `n_iters` gradient-descent steps `params = params - lr * relu_loss_grad(params, x, y)`"])
 def test_fit_losses_never_increase(isolated_fit):
     """never increases the loss for lr < 2/L on noisy data (targets >= 0), starting with every point active"""
     x, y = generated_problem(43, 50, noise=0.1)
@@ -326,7 +363,32 @@ def test_fit_losses_never_increase(isolated_fit):
     isolated_fit.check(check)
 
 
-@pytest.mark.graded("fit_relu", points=0.5)
+@pytest.mark.graded("fit_relu", points=0.5, states=[
+    "`params` is the numpy array `[m, b]` after the last step;",
+    "`losses` is a list of `n_iters + 1` floats"])
+def test_fit_returns_an_array_and_a_list_of_floats(isolated_fit):
+    """returns params as a numpy array and losses as a list of floats"""
+    x, y = generated_problem(45, 20, noise=0.2)
+    params0 = np.array([0.9, 0.2])
+    what = "fit_relu(x, y, 0.01, 4, params0)"
+    expected_params, expected_losses = reference.fit_relu(x, y, 0.01, 4, params0)
+
+    def check(sub):
+        result = sub.fit_relu(x, y, 0.01, 4, params0.copy())
+        params, losses = fit_result(result, what)
+        assert isinstance(result[0], np.ndarray), (f"{what} returned params as a {type(result[0]).__name__}; they "
+                                                   "should be the numpy array [m, b].")
+        checks.assert_close(params, expected_params, f"the params returned by {what}", rtol=1e-10)
+        checks.assert_close(checks.assert_list_of_floats(losses, f"the losses returned by {what}"), expected_losses,
+                            f"the losses returned by {what}", rtol=1e-10)
+
+    isolated_fit.check(check)
+
+
+@pytest.mark.graded("fit_relu", points=0.5, states=[
+    "`params0` must be unchanged afterwards: work on a copy (`np.array(params0, dtype=float)`), or write `params = "
+    "params - ...` rather than `params -= ...`.",
+    "``params0`` is not modified."])
 def test_fit_leaves_inputs_unchanged(isolated_fit):
     """leaves params0 unchanged"""
     x, y = generated_problem(44, 20, noise=0.2)

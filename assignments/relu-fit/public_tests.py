@@ -16,14 +16,15 @@ y = np.array([0.0, 0.0, 0.5, 1.0, 2.0])
 params = np.array([1.0, 0.5])
 
 
-@pytest.mark.graded("relu", points=1)
+@pytest.mark.graded("relu", points=1, states=[
+    "returning $\\max(z, 0)$ elementwise for a float or a 1-D numpy array `z`"])
 def test_relu_small_values(submission):
     """relu([-2, -0.5, 0, 1.5]) is [0, 0, 0, 1.5]"""
     got = submission.relu(np.array([-2.0, -0.5, 0.0, 1.5]))
     checks.assert_close(got, [0.0, 0.0, 0.0, 1.5], "relu([-2, -0.5, 0, 1.5])", rtol=1e-12)
 
 
-@pytest.mark.graded("relu_loss", points=1)
+@pytest.mark.graded("relu_loss", points=1, states=["Write `relu_loss(params, x, y)`, returning the float"])
 def test_loss_small_example(submission):
     """relu_loss([1, 0.5], x, y) is 0.75 (three active points with residual 0.5), and 0 at [1, 0]"""
     got = checks.as_float(submission.relu_loss(params, x, y), "relu_loss([1, 0.5], x, y)")
@@ -32,14 +33,16 @@ def test_loss_small_example(submission):
     checks.assert_close(got, 0.0, "relu_loss([1, 0], x, y) (the data are exactly relu(x))", atol=1e-12)
 
 
-@pytest.mark.graded("relu_loss_grad", points=1)
+@pytest.mark.graded("relu_loss_grad", points=1, states=[
+    "Write `relu_loss_grad(params, x, y)`, returning the numpy array"])
 def test_grad_small_example(submission):
     """relu_loss_grad([1, 0.5], x, y) is [3.5, 3.0] (the inactive points pass no gradient back)"""
     got = submission.relu_loss_grad(params, x, y)
     checks.assert_close(got, [3.5, 3.0], "relu_loss_grad([1, 0.5], x, y)", rtol=1e-10)
 
 
-@pytest.mark.graded("fit_relu", points=1)
+@pytest.mark.graded("fit_relu", points=1, states=[
+    "`losses` is a list of `n_iters + 1` floats: the loss at `params0`, then the loss after each step;"])
 def test_fit_small_run(submission):
     """fit_relu(x, y, 0.05, 5, [1, 0.5]) returns 6 losses that start at 0.75 and go down"""
     params0 = params.copy()

@@ -70,6 +70,8 @@ class Assignment:
     title: str
     functions: tuple[str, ...]
     budgets: Budgets
+    # Sentences of the student notebook that state no behaviour, so no test enforces them (traceability).
+    not_behaviour: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -216,5 +218,10 @@ def load_assignment(slug: str, course: Path | None = None) -> Assignment:
                 "hold an answer: keep the reference in reference/ and swap it in from the hidden suite as a "
                 "grader-side callable, e.g. submission.with_reference(sigmoid=reference.sigmoid), which the "
                 "worker calls back.")
+    not_behaviour = config.get("traceability", {}).get("not_behaviour", [])
+    if not (isinstance(not_behaviour, list) and all(isinstance(quote, str) for quote in not_behaviour)):
+        raise AssignmentError(f"{config_path}: [traceability] not_behaviour must be a list of quotes of the student "
+                              "notebook")
     return Assignment(slug=slug, course=course, title=str(config.get("title", slug)),
-                      functions=tuple(functions), budgets=Budgets(**budgets_config))
+                      functions=tuple(functions), budgets=Budgets(**budgets_config),
+                      not_behaviour=tuple(not_behaviour))

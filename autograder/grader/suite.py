@@ -114,6 +114,7 @@ class _GradingPlugin:
         self._recorded: set[str] = set()
         self._feedback: dict[str, Feedback] = {}  # by test id, until the test's result is recorded
         self._order: dict[str, int] = {}  # each test's position in the suite
+        self.collected: list[pytest.Item] = []
         self._positions: list[int] = []  # the suite position of each result, in the order they ran
 
     @pytest.fixture
@@ -147,6 +148,7 @@ class _GradingPlugin:
                 self.errors.append(f"{item.nodeid}: {error}")
                 visibility = "visible"
             self._order[item.nodeid] = position
+            self.collected.append(item)
             visibility_rank[item.nodeid] = _RUN_ORDER.index(visibility)
             # pytest would render a failed test's traceback from the suite's source (about 20 ms per
             # failure, re-parsing the file), and the report drops it anyway: see pytest_runtest_makereport.
@@ -232,7 +234,25 @@ def _marker_values(item: pytest.Item, functions: tuple[str, ...]) -> tuple[str, 
         raise ValueError(f"graded({function!r}) names no graded function of the assignment {list(functions)}")
     if visibility not in VISIBILITIES or points <= 0:
         raise ValueError(f"visibility must be one of {VISIBILITIES} and points positive")
+    states = marker.kwargs.get("states", [])
+    if not (isinstance(states, list | tuple) and all(isinstance(quote, str) for quote in states)):
+        raise ValueError("states=[...] must list quotes of the student notebook (strings)")
     return function, points, visibility
+
+
+def stated_sentences(suite: Path, assignment: Assignment) -> list[tuple[str, list[str]]]:
+    """Each test of ``suite`` (named as in results) with the notebook sentences it says it enforces
+    (``states=[...]`` of its graded marker), found by collecting the suite without running it."""
+    plugin = _GradingPlugin(assignment, session=None)  # type: ignore[arg-type] - nothing is called
+    arguments = [str(suite), "--collect-only", "-c", os.devnull, "--rootdir", str(suite.parent),
+                 "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:terminal"]
+    _import_reference_from(assignment.course)
+    with _no_plugin_autoload(), _fresh_modules_of(suite.parent):
+        pytest.main(arguments, plugins=[plugin])
+    if plugin.errors:
+        raise SuiteError(f"The suite {suite} cannot be used: " + "; ".join(plugin.errors))
+    return [(f"{marker.args[0]}: {_describe(item)}", list(marker.kwargs.get("states", [])))
+            for item in plugin.collected for marker in [item.get_closest_marker("graded")]]
 
 
 def _describe(item: pytest.Item) -> str:

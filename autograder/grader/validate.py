@@ -16,6 +16,8 @@ from pathlib import Path
 from autograder.grader.assignment import Assignment
 from autograder.grader.grading import grade_notebook
 from autograder.grader.results import SubmissionResult
+from autograder.grader.suite import stated_sentences
+from autograder.grader.traceability import Report, trace
 
 
 @dataclass
@@ -89,4 +91,26 @@ def validate_assignment(assignment: Assignment, echo: Callable[[str], None] = pr
             caught = [test.name for test in result.tests if not test.passed]
             echo("         caught by: " + ("; ".join(caught) if caught else "nothing"))
     echo(f"  {report.checked} notebooks checked, {report.failures} failed expectations.")
+    report.failures += check_traceability(assignment, echo)
     return report
+
+
+def check_traceability(assignment: Assignment, echo: Callable[[str], None] = print) -> int:
+    """Link every test to the student notebook's sentences it enforces; return how many links are missing."""
+    if not assignment.student_notebook.is_file():
+        echo(f"  FAIL traceability: {assignment.student_notebook} does not exist")
+        return 1
+    hidden = trace(assignment.student_notebook, stated_sentences(assignment.hidden_suite, assignment),
+                   assignment.not_behaviour)
+    problems = hidden.problems
+    if assignment.public_suite.is_file():
+        public: Report = trace(assignment.student_notebook, stated_sentences(assignment.public_suite, assignment), ())
+        problems += [problem for problem in public.problems if not problem.startswith("no test enforces")]
+    for statement in hidden.statements:
+        tests = hidden.enforced_by.get(statement.text)
+        if tests:
+            echo(f"  ok   \"{statement.text[:100]}\" <- {len(tests)} test(s)")
+    for problem in problems:
+        echo(f"  FAIL traceability: {problem}")
+    echo(f"  {len(hidden.statements)} sentences of the student notebook, {len(problems)} traceability problems.")
+    return len(problems)
