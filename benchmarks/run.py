@@ -159,7 +159,7 @@ def suite_overhead(sizes: Sizes) -> dict:
         cells = list(enumerate(notebooks.reference_cells(notebooks.reference_module(slug)), start=2))
         start, through, inside, scores = [], [], [], set()
         for round_number in range(sizes.suite_rounds + 1):  # round 0 warms caches and is not counted
-            session = WorkerSession(cells, assignment.problems_source, assignment.budgets)
+            session = WorkerSession(cells, assignment.problems_source, assignment.budgets, assignment.packages)
             began = time.perf_counter()
             session.start()
             loaded = time.perf_counter()

@@ -256,3 +256,17 @@ def test_unreadable_notebook_session_fails_every_call():
     session = WorkerSession.unavailable("The file is empty.", FAST)
     with pytest.raises(WorkerUnavailable, match="The file is empty"):
         session.call("f", (), {})
+
+
+def test_imports_outside_the_allowed_packages_fail_with_a_message_naming_them(start):
+    session = start("import numpy, scipy.special, pandas, matplotlib.pyplot, math, json", "import sklearn",
+                    "try:\n    import torch\nexcept ImportError as error:\n    print('caught', type(error).__name__)",
+                    "import importlib\nimportlib.import_module('requests')",
+                    "def f():\n    import pandas as pd\n    return float(pd.Series([1.0, 2.0]).sum())")
+    cells = {cell.index: cell for cell in session.load_report.cells}
+    assert cells[1].error is None
+    assert "The package 'sklearn' is not available while your notebook is graded" in cells[2].error
+    assert "numpy, pandas, scipy" in cells[2].error.replace("matplotlib, ", "")
+    assert "caught PackageNotAvailable" in cells[3].stdout and cells[3].error is None
+    assert "The package 'requests' is not available" in cells[4].error
+    assert call(session, "f") == 3.0  # allowed packages import inside functions too (pandas' own imports as well)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import os
 import tomllib
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from functools import cached_property
 from pathlib import Path
 
 from autograder.grader.sandbox import Budgets
+from autograder.grader.session import DEFAULT_PACKAGES
 from autograder.grader.worker_view import keep_secret
 
 COURSE_ENV = "AUTOGRADER_COURSE"
@@ -72,6 +74,7 @@ class Assignment:
     budgets: Budgets
     # Sentences of the student notebook that state no behaviour, so no test enforces them (traceability).
     not_behaviour: tuple[str, ...] = ()
+    packages: tuple[str, ...] = DEFAULT_PACKAGES  # what notebooks may import besides the standard library
 
     @property
     def folder(self) -> Path:
@@ -218,10 +221,18 @@ def load_assignment(slug: str, course: Path | None = None) -> Assignment:
                 "hold an answer: keep the reference in reference/ and swap it in from the hidden suite as a "
                 "grader-side callable, e.g. submission.with_reference(sigmoid=reference.sigmoid), which the "
                 "worker calls back.")
+    packages = config.get("packages", list(DEFAULT_PACKAGES))
+    if not (isinstance(packages, list) and all(isinstance(name, str) for name in packages)):
+        raise AssignmentError(f"{config_path}: packages must list import names, e.g. [\"numpy\", \"scipy\"]")
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    if missing:
+        raise AssignmentError(f"{config_path} lets students import {', '.join(missing)}, which this machine does not "
+                              f"have; install them with the grader (pip install {' '.join(missing)}) so that workers "
+                              "can import them.")
     not_behaviour = config.get("traceability", {}).get("not_behaviour", [])
     if not (isinstance(not_behaviour, list) and all(isinstance(quote, str) for quote in not_behaviour)):
         raise AssignmentError(f"{config_path}: [traceability] not_behaviour must be a list of quotes of the student "
                               "notebook")
     return Assignment(slug=slug, course=course, title=str(config.get("title", slug)),
                       functions=tuple(functions), budgets=Budgets(**budgets_config),
-                      not_behaviour=tuple(not_behaviour))
+                      not_behaviour=tuple(not_behaviour), packages=tuple(packages))

@@ -27,7 +27,7 @@ def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, pu
     if problem is not None:
         session = WorkerSession.unavailable(problem, assignment.budgets)
     else:
-        session = WorkerSession(cells, assignment.problems_source, assignment.budgets)
+        session = WorkerSession(cells, assignment.problems_source, assignment.budgets, assignment.packages)
         session.start()
     try:
         suite = assignment.public_suite if public else assignment.hidden_suite

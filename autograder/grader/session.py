@@ -20,6 +20,8 @@ import numpy as np
 from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
 from autograder.worker import wire
 
+# What notebooks of these assignments may import besides the standard library (assignment.toml: packages).
+DEFAULT_PACKAGES = ("numpy", "scipy", "pandas", "matplotlib")
 _READY_SECONDS = 30.0  # forking and confining a worker takes milliseconds; this is for a loaded machine
 
 
@@ -184,10 +186,12 @@ class WorkerFunction:
 class WorkerSession:
     """One submission's worker, (re)started on demand."""
 
-    def __init__(self, cells: list[tuple[int, str]], problems_source: str | None, budgets: Budgets) -> None:
+    def __init__(self, cells: list[tuple[int, str]], problems_source: str | None, budgets: Budgets,
+                 packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
         self.cells = cells
         self.problems_source = problems_source
         self.budgets = budgets
+        self.packages = packages
         self.load_report: LoadReport | None = None
         self.last_call: CallOutcome | None = None
         self.calls_seconds = 0.0
@@ -232,7 +236,8 @@ class WorkerSession:
         self._current_cell = None
         cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]
         try:
-            self._channel.send(wire.encode("load", {"cells": cells, "problems": self.problems_source}), deadline)
+            self._channel.send(wire.encode("load", {"cells": cells, "problems": self.problems_source,
+                                                   "packages": list(self.packages)}), deadline)
             while True:
                 op, data = self._channel.receive(deadline)
                 if op == "cell":

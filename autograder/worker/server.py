@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.worker import wire
+from autograder.worker import imports, wire
 from autograder.worker.cells import ShellShim, to_python
 
 
@@ -152,10 +152,11 @@ class WorkerServer:
     def _run_magic_code(self, source: str) -> None:
         exec(compile(source, "<magic>", "exec"), self.namespace)
 
-    def load(self, cells: list[list[Any]], problems_source: str | None) -> None:
+    def load(self, cells: list[list[Any]], problems_source: str | None, packages: list[str]) -> None:
         if problems_source:
             exec(compile(problems_source, "<problems>", "exec"), self.problems.__dict__)
         sys.modules["otter"] = _otter_stand_in()
+        imports.install([str(name) for name in packages])
         reports = []
         for index, source in cells:
             self.send("cell", index)
@@ -241,7 +242,7 @@ class WorkerServer:
         while True:
             op, data = self.receive()
             if op == "load":
-                self.load(data["cells"], data.get("problems"))
+                self.load(data["cells"], data.get("problems"), data.get("packages") or [])
             elif op == "call":
                 self.call(data["name"], data["args"], data["kwargs"], data["overrides"])
             elif op == "exit":
