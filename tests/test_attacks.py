@@ -636,13 +636,15 @@ def _sysv_objects() -> set[str]:
 
 
 def _processes_of(uids: set[int]) -> list[str]:
+    """Live processes of ``uids`` (zombies are dead already: they wait for their parent, or init, to reap them)."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid in uids:
+                state = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if entry.stat().st_uid in uids and state != "Z":
                     found.append(f"{entry.name}: {Path(entry.path, 'cmdline').read_bytes()[:80]!r}")
-            except OSError:
+            except (OSError, IndexError):
                 continue
     return found
 

@@ -224,10 +224,12 @@ def test_descent_improvement_equal_to_tol_is_not_below_it(isolated, problems):
     grad = problems.bind("parabola_grad", curvature=2.0, optimum=1.0)
     _, losses = isolated.gradient_descent(loss, grad, 4.0, 0.5, max_iters=6, tol=0.0)
     losses = checks.assert_losses_list(losses, "the losses with tol=0")
+    expected = reference.gradient_descent(loss, grad, 4.0, 0.5, max_iters=6, tol=0.0)[1]
     assert losses.size == 7, (
         f"gradient_descent(loss_fn, grad_fn, 4.0, 0.5, max_iters=6, tol=0.0) took {losses.size - 1} steps; the "
         "improvements after the first step are exactly 0, which is not below tol = 0, so it should take all 6 "
         "(stop on improvement < tol, not <= tol).")
+    checks.assert_close(losses, expected, "the losses with tol=0", rtol=1e-12, atol=1e-15)  # the points go with them
 
 
 @pytest.mark.graded("gradient_descent", points=0.5, states=["With `max_iters=0`, return `w0` and `[loss_fn(w0)]`."])
