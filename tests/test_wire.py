@@ -167,8 +167,9 @@ def test_ndarray_subclass_arrives_as_plain_ndarray():
     assert type(got) is np.ndarray and not np.array_equal(got, np.zeros(3))
 
 
-@pytest.mark.parametrize("value", [np.array([object()]), object(), {1, 2}, np.array(["a"])],
-                         ids=["object-array", "object", "set", "string-array"])
+@pytest.mark.parametrize("value", [np.array([object()]), np.array([1.0, "a"], dtype=object), object(), {1, 2},
+                                   np.array(["a"])],
+                         ids=["object-array", "object-array-with-a-string", "object", "set", "string-array"])
 def test_non_plain_values_are_refused_on_encode(value):
     with pytest.raises(wire.EncodeError):
         wire.encode("op", value)
@@ -241,3 +242,15 @@ def test_silence_times_out_and_closing_is_reported():
 def test_array_over_the_size_limit_is_refused_on_encode():
     with pytest.raises(wire.EncodeError, match="limit"):
         wire.encode("op", np.zeros(1000), limits=wire.Limits(max_array_bytes=1000))
+
+
+def test_object_arrays_of_numbers_arrive_as_numeric_arrays():
+    """A stable sigmoid built with np.frompyfunc returns an object array of floats: it is the numbers it holds."""
+    sigmoid = np.frompyfunc(lambda z: 1.0 / (1.0 + np.exp(-z)), 1, 1)
+    values = sigmoid(np.linspace(-2.0, 2.0, 6).reshape(2, 3))
+    assert values.dtype == object
+    _, got = roundtrip(values)
+    assert got.dtype == np.float64 and got.shape == (2, 3) and np.allclose(got, values.astype(float))
+    _, ints = roundtrip(np.array([1, 2, np.int32(3)], dtype=object))
+    _, flags = roundtrip(np.array([True, np.bool_(False)], dtype=object))
+    assert ints.dtype == np.int64 and flags.dtype == np.bool_

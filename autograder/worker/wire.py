@@ -64,6 +64,7 @@ _sha256 = hashlib.sha256
 _dumps = json.dumps
 _isinstance, _type, _len, _list, _tuple, _dict = isinstance, type, len, list, tuple, dict
 _int, _float, _bool, _str = int, float, bool, str
+_np_bool, _np_integer, _np_floating = np.bool_, np.integer, np.floating
 
 TagDecoder = Callable[[str, Any, Callable[[Any], Any]], Any]
 ObjectEncoder = Callable[[Any], "tuple[str, Any] | None"]
@@ -143,6 +144,8 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
             raise EncodeError(f"a numpy value of dtype {value.dtype} cannot be sent; use numbers")
         return {"$scalar": [value.dtype.str, _b64encode(_tobytes(_array(value))).decode("ascii")]}
     if _isinstance(value, _ndarray):
+        if value.dtype.kind == "O":
+            value = _numbers_from_objects(value)
         if value.dtype.kind not in _NUMERIC_KINDS:
             raise EncodeError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
         if value.ndim > limits.max_ndim:
@@ -171,6 +174,24 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
             tag, inner = tagged
             return {tag: _to_json(inner, arrays, nested, encode_object, limits)}
     raise EncodeError(f"a value of type {kind.__name__} cannot be sent as plain data")
+
+
+def _numbers_from_objects(array: np.ndarray) -> np.ndarray:
+    """An object array whose entries are all real numbers (np.frompyfunc makes these) as the numeric array
+    it stands for: bool, int64 or float64. Anything else in it (strings, objects) cannot be sent."""
+    items = array.ravel().tolist()
+    kinds = set()
+    for item in items:
+        if _isinstance(item, _bool | _np_bool):
+            kinds.add("b")
+        elif _isinstance(item, _int | _np_integer):
+            kinds.add("i")
+        elif _isinstance(item, _float | _np_floating):
+            kinds.add("f")
+        else:
+            raise EncodeError(f"an array of dtype object holding a {_type(item).__name__} cannot be sent; use numbers")
+    dtype = "bool" if kinds == {"b"} else "int64" if kinds <= {"i", "b"} and "i" in kinds else "float64"
+    return _array(items, dtype=dtype).reshape(array.shape)
 
 
 def _add_array(array: np.ndarray, arrays: list[bytes], limits: Limits) -> int:
