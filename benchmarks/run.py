@@ -148,9 +148,9 @@ def fixed_cost(work: Path, sizes: Sizes) -> dict:
 def suite_overhead(sizes: Sizes) -> dict:
     """Each hidden suite against its reference pasted into a notebook: through a worker, and in this process."""
     from autograder.grader.assignment import load_assignment
+    from autograder.grader.inprocess import InProcessSession
     from autograder.grader.session import WorkerSession
     from autograder.grader.suite import run_suite
-    from benchmarks.inprocess import InProcessSession
 
     log(f"3. hidden suites through the worker vs in-process, {sizes.suite_rounds} round(s) each")
     rows = {}
@@ -167,7 +167,7 @@ def suite_overhead(sizes: Sizes) -> dict:
             finished = time.perf_counter()
             session.close()
             scores.add(("worker", sum(test.score for test in tests), sum(test.max_score for test in tests)))
-            local = InProcessSession(cells)
+            local = InProcessSession.from_cells(cells)
             local_began = time.perf_counter()
             local_tests = run_suite(assignment.hidden_suite, assignment, local)
             local_finished = time.perf_counter()
@@ -317,7 +317,7 @@ def render(arguments: argparse.Namespace, sizes: Sizes, results: dict, started: 
     out += ["Hidden suites: each assignment's reference module pasted into a notebook (a module it imports from "
             "`reference/` goes in an earlier cell) is graded twice by the same pytest suite: once through a "
             "sandboxed worker, as every submission is, and once by a stand-in session "
-            "(`benchmarks/inprocess.py`) that runs the same cells in the grading process and calls the "
+            "(`autograder/grader/inprocess.py`) that runs the same cells in the grading process and calls the "
             "functions directly (no process boundary, no encoding, no callbacks across pipes). The suite "
             "time through the worker excludes the worker's start and the notebook's load (shown apart, and "
             f"counted in the fixed cost above). Medians of {sizes.suite_rounds} round(s) after a warm-up.", ""]

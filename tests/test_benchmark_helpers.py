@@ -9,10 +9,10 @@ import pytest
 
 from autograder.grader.assignment import load_assignment
 from autograder.grader.batch import content_hash
+from autograder.grader.inprocess import InProcessSession
 from autograder.grader.notebook import read_code_cells
 from autograder.grader.suite import run_suite
 from benchmarks import notebooks
-from benchmarks.inprocess import InProcessSession
 from tests.conftest import COURSE, TEST_COURSE
 
 
@@ -49,6 +49,6 @@ def test_the_in_process_baseline_gives_the_reference_full_marks(slug):
     """The comparison is only fair if the stand-in session grades like a worker does."""
     assignment = load_assignment(slug, COURSE)
     cells = list(enumerate(notebooks.reference_cells(notebooks.reference_module(slug)), start=2))
-    tests = run_suite(assignment.hidden_suite, assignment, InProcessSession(cells))
+    tests = run_suite(assignment.hidden_suite, assignment, InProcessSession.from_cells(cells))
     failed = [(test.name, test.output) for test in tests if not test.passed]
     assert tests and not failed

@@ -20,12 +20,15 @@ sorted keys and a fixed indent.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ __all__ = [
     "source_notebook_path",
     "stale_student_notebooks",
     "student_notebook_path",
+    "with_public_checks",
     "write_student_notebooks",
 ]
 
@@ -74,6 +78,13 @@ def slugs_with_sources(assignments_root: Path) -> list[str]:
         return []
     return sorted(folder.name for folder in assignments_root.iterdir()
                   if folder.is_dir() and source_notebook_path(folder, folder.name).is_file())
+
+
+def require_otter() -> None:
+    """Building student notebooks needs otter-grader, which only instructors install."""
+    if importlib.util.find_spec("otter") is None:
+        raise AuthoringError("Building student notebooks needs otter-grader, which is not installed here: "
+                             "install the instructor's extras with pip install 'gd-autograder[instructor]'.")
 
 
 def otter_assign_command(master: Path, result: Path) -> list[str]:
@@ -127,6 +138,7 @@ def generate_student_notebook(source: Path) -> str:
         scratch_tmp.mkdir()
         result = work / "dist"
         env = {**os.environ, "TMPDIR": str(scratch_tmp), "PYTHONDONTWRITEBYTECODE": "1"}
+        require_otter()
         command = otter_assign_command(master, result)
         try:
             completed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
@@ -143,7 +155,50 @@ def generate_student_notebook(source: Path) -> str:
             notebook = json.loads(student.read_text(encoding="utf-8"))
         except ValueError as error:
             raise AuthoringError(f"otter assign wrote an unreadable notebook for {source}: {error}") from None
-    return normalise_notebook(notebook)
+    return normalise_notebook(with_public_checks(notebook, source.stem, _graded_functions(source)))
+
+
+CHECKS_INIT = """\
+# Public checks: grader.check("name") runs this assignment's public checks on your function as this
+# notebook defines it now (the same checks as `autograder check`). They need the autograder installed:
+# pip install .autograder/*.whl in this notebook's folder, then restart the kernel.
+from autograder.student import Notebook
+
+grader = Notebook("{slug}")"""
+
+
+def with_public_checks(notebook: dict[str, Any], slug: str, functions: list[str]) -> dict[str, Any]:
+    """The student notebook with the public checks' cells: one that sets up ``grader`` at the top, and a
+    ``grader.check("function")`` after each answer cell that defines a graded function. (The source
+    notebooks hold no otter tests: ``public_tests.py`` is the one source of public checks.)"""
+    cells: list[dict[str, Any]] = [_code_cell(CHECKS_INIT.format(slug=slug))]
+    for cell in notebook.get("cells", []):
+        cells.append(cell)
+        if cell.get("cell_type") == "code" and "otter_answer_cell" in cell.get("metadata", {}).get("tags", []):
+            defined = _defined_functions("".join(cell.get("source", "")))
+            cells += [_code_cell(f'grader.check("{name}")') for name in functions if name in defined]
+    return {**notebook, "cells": cells}
+
+
+def _code_cell(source: str) -> dict[str, Any]:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+
+
+def _defined_functions(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _graded_functions(source: Path) -> list[str]:
+    """The graded functions of the assignment whose source notebook is ``source`` (its assignment.toml)."""
+    config = source.parent.parent / "assignment.toml"
+    try:
+        return list(tomllib.loads(config.read_text(encoding="utf-8")).get("functions", []))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise AuthoringError(f"Cannot read the graded functions from {config}: {error}") from None
 
 
 def generate_student_notebooks(assignments_root: Path, slugs: list[str] | None = None) -> dict[str, str]:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from autograder.grader.assignment import Assignment
 from autograder.grader.notebook import NotebookError, read_code_cells
-from autograder.grader.results import SubmissionResult
+from autograder.grader.results import SubmissionResult, TestResult
 from autograder.grader.session import WorkerSession
 from autograder.grader.suite import run_suite
 
 
 def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, public: bool = False,
-                   problem: str | None = None) -> SubmissionResult:
-    """Grade ``path`` with the hidden suite (or the public one). ``problem`` marks a file that must
-    not be read (the batch found it unfit); every test then fails with that message."""
+                   public_checks: bool = False, problem: str | None = None) -> SubmissionResult:
+    """Grade ``path`` with the hidden suite (or, with ``public``, run the public checks alone).
+    ``public_checks`` also runs the public checks, first and in the same worker, as tests worth no points
+    (what Gradescope shows beside the grade). ``problem`` marks a file that must not be read (the batch
+    found it unfit); every test then fails with that message."""
     started = time.monotonic()
     if not public:
         assignment.require_hidden_suite()
@@ -30,11 +33,25 @@ def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, pu
         session = WorkerSession(cells, assignment.problems_source, assignment.budgets, assignment.packages)
         session.start()
     try:
-        suite = assignment.public_suite if public else assignment.hidden_suite
-        tests = run_suite(suite, assignment, session)
+        tests = []
+        if public or (public_checks and assignment.public_suite.is_file()):
+            # Before any hidden test, so no public message can carry what a hidden test sent the notebook.
+            tests += public_check_results(run_suite(assignment.public_suite, assignment, session, tracebacks=False),
+                                          graded=not public)
+        if not public:
+            tests += run_suite(assignment.hidden_suite, assignment, session)
     finally:
         session.close()
     report = session.load_report
     return SubmissionResult(submission=submission_id, assignment=assignment.slug, tests=tests,
                             cells=report.cells if report else [], problem=report.problem if report else problem,
                             execution_time=time.monotonic() - started)
+
+
+def public_check_results(tests: list[TestResult], *, graded: bool) -> list[TestResult]:
+    """The public checks' results as ``autograder check`` shows them, or (``graded``) as visible tests
+    worth no points beside the graded ones."""
+    if not graded:
+        return tests
+    return [replace(test, name=f"Public check, {test.name}", score=0.0, max_score=0.0, visibility="visible",
+                    public=True) for test in tests]

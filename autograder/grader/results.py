@@ -21,6 +21,12 @@ class TestResult:
     visibility: str = "visible"
     # Plot data the test recorded (see autograder.grader.artifacts); results.json carries it as the test's extra_data.
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    # One of the assignment's public checks (public_tests.py), shown on Gradescope beside the graded tests
+    # with no points, so that students see there exactly what `autograder check` told them.
+    public: bool = False
+
+
+PUBLIC_CHECK_TAG = "public check"
 
 
 @dataclass
@@ -65,18 +71,32 @@ class SubmissionResult:
             lines += [f"Cell {cell.index}: {note}." for note in cell.notes]
         return "\n".join(lines)
 
+    def student_summary(self) -> str:
+        """The top-level feedback students may see before the due date: everything in ``summary()`` when
+        every graded test is visible; otherwise only the public checks' verdict and what went wrong in the
+        notebook, since a total or a function's score would tell them how the held-back tests went."""
+        graded = [test for test in self.tests if not test.public]
+        if all(test.visibility == "visible" for test in graded):
+            return self.summary()
+        public = [test for test in self.tests if test.public]
+        lines = [f"Public checks: {sum(test.passed for test in public)} of {len(public)} passed (the same checks "
+                 "as `autograder check` and your notebook's grader.check cells; they are listed below).",
+                 "Your score and the other tests' results are shown when your instructor releases them."]
+        return "\n".join(lines + self.summary().splitlines()[1 + len(self.function_scores()):])
+
     def to_gradescope(self) -> dict[str, Any]:
         return {
             "score": self.score,
             "execution_time": round(self.execution_time, 3),
-            "output": self.summary(),
+            "output": self.student_summary(),
             "output_format": "text",
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": [
                 {"name": test.name, "number": str(number), "score": test.score, "max_score": test.max_score,
                  "status": "passed" if test.passed else "failed", "output": test.output,
-                 "output_format": "text", "tags": [test.function], "visibility": test.visibility,
+                 "output_format": "text", "tags": [test.function, *([PUBLIC_CHECK_TAG] if test.public else [])],
+                 "visibility": test.visibility,
                  **({"extra_data": {"artifacts": test.artifacts}} if test.artifacts else {})}
                 for number, test in enumerate(self.tests, start=1)
             ],
@@ -90,9 +110,11 @@ class SubmissionResult:
     @classmethod
     def from_gradescope(cls, data: dict[str, Any]) -> SubmissionResult:
         extra = data.get("extra_data", {})
-        tests = [TestResult(name=t["name"], function=t["name"].split(":", 1)[0], score=t["score"],
-                            max_score=t["max_score"], passed=t["status"] == "passed", output=t["output"],
-                            visibility=t["visibility"], artifacts=list(t.get("extra_data", {}).get("artifacts", [])))
+        tests = [TestResult(name=t["name"], function=(t.get("tags") or [t["name"].split(":", 1)[0]])[0],
+                            score=t["score"], max_score=t["max_score"], passed=t["status"] == "passed",
+                            output=t["output"], visibility=t["visibility"],
+                            artifacts=list(t.get("extra_data", {}).get("artifacts", [])),
+                            public=PUBLIC_CHECK_TAG in t.get("tags", []))
                  for t in data["tests"]]
         return cls(submission=extra.get("submission", ""), assignment=extra.get("assignment", ""),
                    tests=tests, cells=[CellReport(**cell) for cell in extra.get("cells", [])],

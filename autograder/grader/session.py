@@ -83,7 +83,7 @@ def _largest_array(value: Any, depth: int = 0) -> int:
     return 0
 
 
-def _array_fingerprints(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[int | str, str]:
+def array_fingerprints(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[int | str, str]:
     """What the grader sent, per array argument: compared with what the worker reports after the call."""
     found: dict[int | str, str] = {position: wire.fingerprint(value) for position, value in enumerate(args)
                                    if isinstance(value, np.ndarray)}
@@ -105,6 +105,26 @@ def _mutated(sent: dict[int | str, str], reported: Any) -> dict[int | str, str]:
         if after != digest:
             changed[key] = label or (f"argument {key + 1}" if isinstance(key, int) else str(key))
     return changed
+
+
+def outcome_of(name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str]) -> CallOutcome | None:
+    """What a call of the student's ``name`` came to, from the answer a worker sent (``op``, ``data``) and
+    the digests of the arrays the call was given: a :class:`CallOutcome`, a :class:`SubmissionFault` raised
+    for the student, or None for an answer that is no answer. The in-process session answers the same way."""
+    if op == "return" and isinstance(data, dict):
+        warned = data.get("warnings")
+        return CallOutcome(name, data.get("value"), _mutated(sent, data.get("arguments")),
+                           str(data.get("stdout", "")), seconds,
+                           [str(item)[:300] for item in warned[:20]] if isinstance(warned, list) else [])
+    if op == "missing":
+        raise MissingFunction(f"Your notebook does not define a function named {name}; define it at the "
+                              "top level of a code cell, with exactly that name.")
+    if op == "raise" and isinstance(data, dict):
+        raise StudentCodeError(f"{name} raised {data.get('message')}", str(data.get("traceback", "")))
+    if op == "unsendable" and isinstance(data, dict):
+        raise SubmissionFault(f"{name} returned a value the grader cannot check: {data.get('message')}. "
+                              "Return numbers, lists, tuples or numpy arrays of numbers.")
+    return None
 
 
 class SubmissionFault(Exception):
@@ -315,7 +335,7 @@ class WorkerSession:
 
         frame = wire.encode("call", {"name": name, "args": list(args), "kwargs": kwargs,
                                      "overrides": overrides or {}}, encode_object=encode_object)
-        sent = _array_fingerprints(args, kwargs)
+        sent = array_fingerprints(args, kwargs)
         # Arguments the student's code passes to the grader's functions are held to the size of the data
         # this call sent, so a small frame cannot make the grader build something huge.
         callback_limit = CallbackLimit(_largest_array((args, kwargs, overrides)))
@@ -343,24 +363,13 @@ class WorkerSession:
         return self._outcome(name, op, data, seconds, sent)
 
     def _outcome(self, name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str]) -> CallOutcome:
-        if op == "return" and isinstance(data, dict):
-            warned = data.get("warnings")
-            outcome = CallOutcome(name, data.get("value"), _mutated(sent, data.get("arguments")),
-                                  str(data.get("stdout", "")), seconds,
-                                  [str(item)[:300] for item in warned[:20]] if isinstance(warned, list) else [])
-            self.last_call = outcome
-            return outcome
-        if op == "missing":
-            raise MissingFunction(f"Your notebook does not define a function named {name}; define it at the "
-                                  "top level of a code cell, with exactly that name.")
-        if op == "raise" and isinstance(data, dict):
-            raise StudentCodeError(f"{name} raised {data.get('message')}", str(data.get("traceback", "")))
-        if op == "unsendable" and isinstance(data, dict):
-            raise SubmissionFault(f"{name} returned a value the grader cannot check: {data.get('message')}. "
-                                  "Return numbers, lists, tuples or numpy arrays of numbers.")
-        self._stop_worker()
-        raise WorkerCrashed(f"The process running your notebook answered the call to {name} with an "
-                            f"unexpected message ({op!r}).")
+        outcome = outcome_of(name, op, data, seconds, sent)
+        if outcome is None:
+            self._stop_worker()
+            raise WorkerCrashed(f"The process running your notebook answered the call to {name} with an "
+                                f"unexpected message ({op!r}).")
+        self.last_call = outcome
+        return outcome
 
     def _answer_callback(self, channel: wire.Channel, callbacks: dict[int, Callable[..., Any]],
                          data: Any, deadline: float, limit: CallbackLimit) -> None:

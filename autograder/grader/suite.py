@@ -39,8 +39,15 @@ _UNUSED_PLUGINS = [argument for name in ("cacheprovider", "terminal", "stepwise"
                    for argument in ("-p", f"no:{name}")]
 
 
-def run_suite(suite: Path, assignment: Assignment, session: WorkerSession) -> list[TestResult]:
-    plugin = _GradingPlugin(assignment, session)
+def run_suite(suite: Path, assignment: Assignment, session: WorkerSession, *, tracebacks: bool = True,
+              only: str | None = None) -> list[TestResult]:
+    """Run ``suite`` against the notebook ``session`` serves (a worker, or an in-process session).
+
+    ``tracebacks=False`` leaves the student's traceback out of failure messages: the public checks give
+    the same message wherever they run (a Jupyter kernel names the notebook's cells otherwise than a
+    worker). ``only`` runs the tests of one graded function.
+    """
+    plugin = _GradingPlugin(assignment, session, tracebacks=tracebacks, only=only)
     arguments = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parent), "--import-mode=importlib",
                  "--assert=plain", "-s", *_UNUSED_PLUGINS, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     _import_reference_from(assignment.course)
@@ -105,9 +112,12 @@ def _no_plugin_autoload() -> Iterator[None]:
 
 
 class _GradingPlugin:
-    def __init__(self, assignment: Assignment, session: WorkerSession) -> None:
+    def __init__(self, assignment: Assignment, session: WorkerSession, *, tracebacks: bool = True,
+                 only: str | None = None) -> None:
         self.assignment = assignment
         self.session = session
+        self.tracebacks = tracebacks
+        self.only = only
         self.problem_set = ProblemSet(assignment.problems_source)
         self.results: list[TestResult] = []
         self.errors: list[str] = []
@@ -157,6 +167,8 @@ class _GradingPlugin:
         # was called with: run after an `after_due_date` or `hidden` test, a visible test's message could
         # carry that test's inputs to students before the due date. Results keep the suite's order.
         items.sort(key=lambda item: visibility_rank[item.nodeid])
+        if self.only is not None:
+            items[:] = [item for item in items if _graded_function(item) == self.only]
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -173,7 +185,7 @@ class _GradingPlugin:
         self._recorded.add(item.nodeid)
         function, points, visibility = _marker_values(item, self.assignment.functions)
         passed = report.passed
-        output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None)
+        output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None, self.tracebacks)
         recorder = self._feedback.pop(item.nodeid, None)
         self.results.append(TestResult(name=f"{function}: {_describe(item)}", function=function,
                                        score=points if passed else 0.0, max_score=points, passed=passed,
@@ -223,6 +235,11 @@ def _no_traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     return excinfo.exconly()
 
 
+def _graded_function(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("graded")
+    return marker.args[0] if marker is not None and marker.args else None
+
+
 def _marker_values(item: pytest.Item, functions: tuple[str, ...]) -> tuple[str, float, str]:
     marker = item.get_closest_marker("graded")
     if marker is None or not marker.args:
@@ -262,9 +279,9 @@ def _describe(item: pytest.Item) -> str:
     return f"{description} [{callspec.id}]" if callspec is not None else description
 
 
-def _failure_message(error: BaseException | None) -> str:
+def _failure_message(error: BaseException | None, tracebacks: bool = True) -> str:
     if isinstance(error, StudentCodeError):
-        return f"{error}\n{error.traceback}".rstrip()
+        return f"{error}\n{error.traceback}".rstrip() if tracebacks else str(error)
     if isinstance(error, SubmissionFault):
         return str(error)
     if isinstance(error, AssertionError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grader.assignment import Assignment
@@ -24,6 +24,11 @@ from autograder.grader.traceability import Report, trace
 class ValidationReport:
     checked: int = 0
     failures: int = 0
+    # Every notebook's result as Gradescope would get it (graded tests and public checks), by label.
+    results: dict[str, SubmissionResult] = field(default_factory=dict)
+    # Labels of the buggy notebooks the public checks catch, and of those only the hidden suite catches.
+    caught_by_public_checks: list[str] = field(default_factory=list)
+    caught_only_by_hidden_suite: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ def judge(expectation: Expectation, result: SubmissionResult) -> str | None:
     scores = result.function_scores()
     if expectation.kind == "full":
         lost = [name for name, (score, top) in scores.items() if score < top]
+        failed_checks = [test.name for test in result.tests if test.public and not test.passed]
+        if failed_checks:
+            lost.append(f"a correct notebook fails public checks ({'; '.join(failed_checks)})")
         return f"expected full marks; lost points on {', '.join(lost)}" if lost else None
     if expectation.kind == "zero":
         return None if result.score == 0 else f"expected zero; scored {result.score:g}"
@@ -78,7 +86,8 @@ def validate_assignment(assignment: Assignment, echo: Callable[[str], None] = pr
     report = ValidationReport()
     echo(f"== {assignment.slug}: {assignment.title}")
     for expectation in expectations(assignment):
-        result = grade_notebook(expectation.path, expectation.label, assignment)
+        result = grade_notebook(expectation.path, expectation.label, assignment, public_checks=True)
+        report.results[expectation.label] = result
         problem = judge(expectation, result)
         report.checked += 1
         report.failures += problem is not None
@@ -88,9 +97,20 @@ def validate_assignment(assignment: Assignment, echo: Callable[[str], None] = pr
         if expectation.kind == "buggy":
             if expectation.bug:
                 echo(f"         bug: {expectation.bug}")
-            caught = [test.name for test in result.tests if not test.passed]
-            echo("         caught by: " + ("; ".join(caught) if caught else "nothing"))
+            public = [test.name for test in result.tests if test.public and not test.passed]
+            hidden = [test.name for test in result.tests if not test.public and not test.passed]
+            echo("         caught by: " + ("; ".join(hidden) if hidden else "nothing"))
+            if public:
+                report.caught_by_public_checks.append(expectation.label)
+                echo("         and by the public checks: " + "; ".join(public))
+            else:
+                report.caught_only_by_hidden_suite.append(expectation.label)
+                echo("         not by the public checks: only the hidden suite catches it")
     echo(f"  {report.checked} notebooks checked, {report.failures} failed expectations.")
+    buggy = len(report.caught_by_public_checks) + len(report.caught_only_by_hidden_suite)
+    echo(f"  The public checks catch {len(report.caught_by_public_checks)} of the {buggy} buggy notebooks; "
+         "only the hidden suite catches "
+         + (", ".join(report.caught_only_by_hidden_suite) or "none") + ".")
     report.failures += check_traceability(assignment, echo)
     return report
 

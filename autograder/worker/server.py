@@ -79,6 +79,14 @@ def _otter_stand_in() -> types.ModuleType:
     return module
 
 
+def _checks_stand_in() -> types.ModuleType:
+    """A stand-in for the student runtime (``from autograder.student import Notebook``): while a notebook
+    is graded its ``grader.check(...)`` cells do nothing (the real one would look for the public checks)."""
+    module = types.ModuleType("autograder.student")
+    module.Notebook = _otter_stand_in().Notebook  # type: ignore[attr-defined]
+    return module
+
+
 class GraderCallback:
     """A function that lives in the grader; calling it asks the grader over the channel.
 
@@ -100,7 +108,7 @@ class GraderCallback:
         return "<function provided by the grader>"
 
 
-def _student_traceback(error: BaseException) -> str:
+def student_traceback(error: BaseException) -> str:
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if frame.filename.startswith("<cell") or frame.filename.startswith("<magic")]
     lines = traceback.format_list(frames[-6:])
@@ -108,7 +116,7 @@ def _student_traceback(error: BaseException) -> str:
     return "".join(lines)[-4000:]
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     if isinstance(error, SystemExit):
         return f"SystemExit: the code called sys.exit({error.code!r}) or exit()"
     text = str(error)
@@ -156,6 +164,7 @@ class WorkerServer:
         if problems_source:
             exec(compile(problems_source, "<problems>", "exec"), self.problems.__dict__)
         sys.modules["otter"] = _otter_stand_in()
+        sys.modules["autograder.student"] = _checks_stand_in()
         imports.install([str(name) for name in packages])
         reports = []
         for index, source in cells:
@@ -176,7 +185,7 @@ class WorkerServer:
             linecache.cache[filename] = (len(python), None, python.splitlines(True), filename)
             exec(compile(python, filename, "exec"), self.namespace)
         except BaseException as caught:  # a failing cell is recorded and the next cell still runs
-            error = _student_traceback(caught)
+            error = student_traceback(caught)
         finally:
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         return {"index": index, "error": error, "stdout": self.stdout.take(), "notes": list(self.notes)}
@@ -187,7 +196,7 @@ class WorkerServer:
         if not callable(function):
             self.send("missing", name)
             return
-        watched = _array_arguments(function, args, kwargs)
+        watched = array_arguments(function, args, kwargs)
         saved = {key: self.namespace.get(key, _ABSENT) for key in overrides}
         self.namespace.update(overrides)
         sys.stdout = sys.stderr = self.stdout
@@ -198,7 +207,7 @@ class WorkerServer:
                 value = function(*args, **kwargs)
             except BaseException as caught:
                 self._finish_call(saved)
-                self.send("raise", {"message": _describe(caught), "traceback": _student_traceback(caught),
+                self.send("raise", {"message": describe_error(caught), "traceback": student_traceback(caught),
                                     "stdout": self.stdout.take()})
                 return
         self._finish_call(saved)
@@ -261,7 +270,7 @@ _ndarray = np.ndarray
 _isinstance, _len, _list, _str, _enumerate = isinstance, len, list, str, enumerate
 
 
-def _array_arguments(function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
+def array_arguments(function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
                      ) -> list[tuple[int | str, str, np.ndarray]]:
     """The array arguments of a call: (position or keyword, parameter name for messages, the array)."""
     try:

@@ -334,6 +334,45 @@ def _load_array(blob: bytes, limits: Limits) -> np.ndarray:
     return array
 
 
+def _read_frame(read_exactly: Callable[[int], bytes], limits: Limits) -> tuple[bytes, list[bytes]]:
+    """A frame's JSON text and array payloads, read piece by piece, each length checked before it is read."""
+    magic, json_length, array_count = _HEADER.unpack(read_exactly(_HEADER.size))
+    if magic != MAGIC:
+        raise ProtocolError("the frame does not start with the protocol's marker")
+    if json_length > limits.max_json_bytes:
+        raise ProtocolError(f"the frame announces {json_length:,} bytes of JSON, over the limit")
+    if array_count > limits.max_arrays:
+        raise ProtocolError(f"the frame announces {array_count:,} arrays, over the limit")
+    text = read_exactly(json_length)
+    total = json_length
+    arrays = []
+    for _ in range(array_count):
+        (length,) = _ARRAY_LENGTH.unpack(read_exactly(_ARRAY_LENGTH.size))
+        total += length
+        if length > limits.max_array_bytes or total > limits.max_frame_bytes:
+            raise ProtocolError(f"the frame announces an array of {length:,} bytes, over the limit")
+        arrays.append(read_exactly(length))
+    return text, arrays
+
+
+def decode_frame(frame: bytes, *, decode_tag: TagDecoder | None = None, limits: Limits = DEFAULT_LIMITS
+                 ) -> tuple[str, Any]:
+    """Decode one whole frame held in memory (what a channel does with the bytes it reads)."""
+    view = memoryview(frame)
+    position = 0
+
+    def read_exactly(count: int) -> bytes:
+        nonlocal position
+        if position + count > len(view):
+            raise ProtocolError("the frame ends early")
+        piece = bytes(view[position:position + count])
+        position += count
+        return piece
+
+    text, arrays = _read_frame(read_exactly, limits)
+    return decode(text, arrays, decode_tag=decode_tag, limits=limits)
+
+
 # -------------------------------------------------------------------------------------------- channel
 class Channel:
     """Frames over a pair of pipe file descriptors, with deadlines on every read and write.
@@ -367,22 +406,7 @@ class Channel:
 
     def receive(self, deadline: float | None = None, *, decode_tag: TagDecoder | None = None
                 ) -> tuple[str, Any]:
-        magic, json_length, array_count = _HEADER.unpack(self._read_exactly(_HEADER.size, deadline))
-        if magic != MAGIC:
-            raise ProtocolError("the frame does not start with the protocol's marker")
-        if json_length > self.limits.max_json_bytes:
-            raise ProtocolError(f"the frame announces {json_length:,} bytes of JSON, over the limit")
-        if array_count > self.limits.max_arrays:
-            raise ProtocolError(f"the frame announces {array_count:,} arrays, over the limit")
-        text = self._read_exactly(json_length, deadline)
-        total = json_length
-        arrays = []
-        for _ in range(array_count):
-            (length,) = _ARRAY_LENGTH.unpack(self._read_exactly(_ARRAY_LENGTH.size, deadline))
-            total += length
-            if length > self.limits.max_array_bytes or total > self.limits.max_frame_bytes:
-                raise ProtocolError(f"the frame announces an array of {length:,} bytes, over the limit")
-            arrays.append(self._read_exactly(length, deadline))
+        text, arrays = _read_frame(lambda count: self._read_exactly(count, deadline), self.limits)
         return decode(text, arrays, decode_tag=decode_tag, limits=self.limits)
 
     def _read_exactly(self, count: int, deadline: float | None) -> bytes:

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         notebooks = submitted_notebooks(submission) if submission.is_dir() else []
         problem = notebook_problem(notebooks, submission)
         notebook = notebooks[0] if problem is None else submission
-        result = grade_notebook(notebook, notebook.stem, assignment, problem=problem).to_gradescope()
+        graded = grade_notebook(notebook, notebook.stem, assignment, public_checks=True, problem=problem)
+        print(graded.summary())  # the whole grade, for instructors: students see student_summary()
+        result = graded.to_gradescope()
     except (AssignmentError, SuiteError, WorkerSetupFailed) as error:
         print(f"Grader fault: {error}", file=sys.stderr)
         result, status = fault_result(str(error)), 1

@@ -25,10 +25,14 @@ def _indent(text: str, prefix: str = INDENT) -> str:
     return "\n".join(prefix + line for line in text.rstrip().splitlines())
 
 
+def render_checks(checks: list[CheckView]) -> str:
+    """Each check passed or failed, with its message: what a student sees of the public checks, in
+    ``autograder check`` and in the notebook's own ``grader.check(...)`` cells alike."""
+    return "\n".join(line for check in checks for line in _check(check))
+
+
 def render_terminal(view: FeedbackView) -> str:
-    lines: list[str] = []
-    for check in view.checks:
-        lines += _check(check)
+    lines: list[str] = [render_checks(view.checks)] if view.checks else []
     lines += ["", click.style(f"Score: {score_text(view.score, view.max_score)}", bold=True)]
     lines += [f"  {f.name}: {score_text(f.score, f.max_score)}" for f in view.functions]
     if view.problem:
