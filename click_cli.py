@@ -163,8 +163,11 @@ def _score_summary(results: list[Outcome]) -> str:
 @main.command()
 @click.option("--assignment", "slug", required=True, help="Assignment slug, e.g. gradient-descent.")
 @COURSE
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check(slug: str, course: Path | None, notebook: Path) -> None:
+@click.option("--classroom-output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also append the result for GitHub Classroom's grading reporter to this step-output file "
+                   "(the student workflow passes $GITHUB_OUTPUT).")
+@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+def check(slug: str, course: Path | None, classroom_output: Path | None, notebook: Path) -> None:
     """Run the public checks on one notebook; exit status 0 exactly when all pass.
 
     Prints each check with its result and message, the score per function, errors per cell and what
@@ -177,19 +180,26 @@ def check(slug: str, course: Path | None, notebook: Path) -> None:
     from autograder.grader.grading import grade_notebook
 
     assignment = _assignment(slug, course, hidden=False)
+    missing = None if notebook.is_file() else (
+        f"There is no notebook {notebook}. Commit your notebook under exactly that name (or give its path) "
+        "and run the checks again.")
     try:
-        result = grade_notebook(notebook, notebook.stem, assignment, public=True)
+        result = grade_notebook(notebook, notebook.stem, assignment, public=True, problem=missing)
     except GRADER_FAULTS as error:
         raise GraderFault(str(error)) from None
     from autograder.grader.feedback.terminal import render_terminal, use_colour
     from autograder.grader.feedback.view import build_view
     from autograder.grader.results import VISIBILITIES
 
+    if classroom_output is not None:
+        from autograder.grader.exports.classroom import append_step_output, classroom_result
+
+        append_step_output(classroom_output, classroom_result(result))
     # Public checks are there to be seen: every one is shown in full, whatever its visibility.
     colour = use_colour()
     click.echo(render_terminal(build_view(result, assignment.title, assignment.functions, VISIBILITIES)), color=colour)
     passed = sum(test.passed for test in result.tests)
-    everything = passed == len(result.tests)
+    everything = passed == len(result.tests) and missing is None
     click.echo("\n" + click.style(f"{passed} of {len(result.tests)} public checks passed.", bold=True,
                                   fg="green" if everything else "red"), color=colour)
     sys.exit(0 if everything else 1)

@@ -37,14 +37,14 @@ def build_student_bundle(assignment: Assignment, destination: Path) -> list[Path
         raise StudentExportError(f"{assignment.student_notebook} does not exist; build it with "
                                  "`autograder build-notebooks`.")
     notebook = f"{assignment.slug}.ipynb"
-    hidden = destination / ".autograder"
-    course = hidden / "course" / "assignments" / assignment.slug
+    support = destination / ".autograder"
+    course = support / "course" / "assignments" / assignment.slug
     course.mkdir(parents=True)
     shutil.copyfile(assignment.student_notebook, destination / notebook)
     for name in STUDENT_FILES:
         if (assignment.folder / name).is_file():
             shutil.copyfile(assignment.folder / name, course / name)
-    build_wheel(hidden)
+    build_wheel(support)
     template = resources.files("autograder.grader.exports").joinpath("templates/classroom-workflow.yml")
     workflow = destination / WORKFLOW
     workflow.parent.mkdir(parents=True)
