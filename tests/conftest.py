@@ -58,3 +58,20 @@ def installation(tmp_path_factory):
     built = environments.install(wheel_folder)
     yield built
     shutil.rmtree(built.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def validation():
+    """``validate_assignment`` of a bundled assignment, run once per session and shared: by the test that
+    checks every expectation, and by the test that compares the public checks wherever students meet them."""
+    from autograder.grader.validate import validate_assignment
+
+    reports: dict[str, tuple[object, list[str]]] = {}
+
+    def validated(slug: str):
+        if slug not in reports:
+            log: list[str] = []
+            reports[slug] = (validate_assignment(load_assignment(slug, COURSE), echo=log.append), log)
+        return reports[slug]
+
+    return validated

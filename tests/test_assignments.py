@@ -14,7 +14,7 @@ from autograder.grader.assignment import (
     names_like_graded_functions,
 )
 from autograder.grader.grading import grade_notebook
-from autograder.grader.validate import check_traceability, expectations, validate_assignment
+from autograder.grader.validate import check_traceability, expectations
 from click_cli import main
 from tests.conftest import COURSE, TEST_COURSE
 
@@ -27,7 +27,7 @@ def test_the_four_assignments_are_bundled():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
-def test_assignment_validates(slug):
+def test_assignment_validates(slug, validation):
     """Every example solution, bundled and written blind, is judged as labelled (60 to 70 per assignment)."""
     assignment = load_assignment(slug, COURSE)
     kinds = [expectation.kind for expectation in expectations(assignment)]
@@ -36,8 +36,7 @@ def test_assignment_validates(slug):
         f"{slug} needs its source notebook, >= 5 correct and >= 8 buggy solutions and its student notebook")
     assert sum(e.kind == "full" for e in blind) >= 10 and sum(e.kind == "buggy" for e in blind) >= 10, (
         f"{slug} needs at least 10 correct and 10 buggy solutions written blind from the student notebook")
-    log: list[str] = []
-    report = validate_assignment(assignment, echo=log.append)
+    report, log = validation(slug)
     assert report.failures == 0, "\n".join(log)
 
 

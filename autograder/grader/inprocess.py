@@ -5,26 +5,40 @@ nothing to protect: the public checks a student runs on their own notebook in th
 (``autograder.student``), and the benchmarks' floor (the suites without any worker). Arguments and
 results make the same round trip through the wire's encoding as they do to a worker, and failures are
 described by the worker's own functions, so a check gives the same verdict and the same message here as
-through a worker. There is no time budget: in a kernel, the student can interrupt.
+through a worker. A call has the same time budget as in a worker where a timer can stop it (in the main
+thread: a kernel runs cells there), so an endless loop fails its check with the worker's message too.
 """
 
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from autograder.grader.session import CallOutcome, LoadReport, WorkerFunction, array_fingerprints, outcome_of
+from autograder.grader.session import (
+    CallOutcome,
+    LoadReport,
+    StudentTimeout,
+    WorkerFunction,
+    array_fingerprints,
+    outcome_of,
+    timeout_message,
+)
 from autograder.worker import server, wire
 
 
 class InProcessSession:
     """A notebook's functions, from ``namespace`` (a kernel's ``__main__``, or cells run by :meth:`from_cells`)."""
 
-    def __init__(self, namespace: dict[str, Any], load_report: LoadReport | None = None) -> None:
+    def __init__(self, namespace: dict[str, Any], load_report: LoadReport | None = None,
+                 call_seconds: float | None = None) -> None:
         self.namespace = namespace
+        self.call_seconds = call_seconds
         self.load_report = load_report or LoadReport(functions=sorted(
             name for name, value in namespace.items() if callable(value) and not name.startswith("_")))
         self.last_call: CallOutcome | None = None
@@ -62,8 +76,10 @@ class InProcessSession:
         saved = {key: self.namespace.get(key, _ABSENT) for key in overrides}
         self.namespace.update(overrides)
         try:
-            with warnings.catch_warnings(record=True) as caught_warnings:
+            with warnings.catch_warnings(record=True) as caught_warnings, _time_limit(self.call_seconds):
                 value = function(*call_args, **call_kwargs)
+        except _OutOfTime:
+            raise StudentTimeout(timeout_message(f"The call to {name}", self.call_seconds or 0)) from None
         except (Exception, SystemExit) as error:  # a KeyboardInterrupt (the student stopping it) goes on up
             return "raise", {"message": server.describe_error(error), "traceback": server.student_traceback(error)}
         finally:
@@ -85,6 +101,39 @@ class InProcessSession:
 
 
 _ABSENT = object()
+
+
+class _OutOfTime(BaseException):
+    """Raised in the student's function when its time is up; a BaseException, so that a bare
+    ``except Exception`` in the student's code does not swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`_OutOfTime` in the code run inside after ``seconds`` (only in the main thread, where
+    a timer signal can be delivered; elsewhere, and with None, there is no limit). A timer already set
+    (a whole test's budget) that is due sooner is left to fire; a later one is set again afterwards."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    outer_remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    if outer_remaining and outer_remaining <= seconds:
+        yield
+        return
+
+    def out_of_time(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_remaining:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - (time.monotonic() - started), 1e-3))
 
 
 def _through_the_wire(args: list[Any], kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:

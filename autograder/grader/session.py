@@ -127,6 +127,13 @@ def outcome_of(name: str, op: str, data: Any, seconds: float, sent: dict[int | s
     return None
 
 
+def timeout_message(subject: str, budget: float) -> str:
+    """What the student is told of a cell or call that ran out of time; ``subject`` is "Cell 4" or
+    "The call to gradient_descent"."""
+    return (f"{subject} did not finish within its time budget of {budget:g} s (an infinite loop, or "
+            "far more work than the assignment needs).")
+
+
 class SubmissionFault(Exception):
     """Student code did not produce a value the grader can check. ``str()`` is the student message."""
 
@@ -307,8 +314,7 @@ class WorkerSession:
     def _describe_failure(self, error: wire.ProtocolError, subject: str, budget: float) -> str:
         """A sentence for the student: ``subject`` is "Cell 4" or "The call to gradient_descent"."""
         if isinstance(error, wire.ChannelTimeout):
-            return (f"{subject} did not finish within its time budget of {budget:g} s (an infinite loop, or "
-                    "far more work than the assignment needs).")
+            return timeout_message(subject, budget)
         if isinstance(error, wire.ChannelClosed):
             assert self._worker is not None
             return (f"{subject} ended the Python process running the notebook: "

@@ -71,13 +71,14 @@ class Notebook:
 
     def __init__(self, assignment: str, *, course: str | Path | None = None) -> None:
         self.assignment: Assignment = load_assignment(assignment, find_course(assignment, course))
+        self.results: dict[str, CheckResults] = {}  # the latest checks of each function
 
     def check(self, function: str) -> CheckResults:
         """Run the public checks of ``function`` on the notebook's definition of it, and print them."""
         if function not in self.assignment.functions:
             raise ValueError(f"{function!r} is not a function of {self.assignment.slug}; its functions are "
                              f"{', '.join(self.assignment.functions)}.")
-        session = InProcessSession(_notebook_namespace())
+        session = InProcessSession(_notebook_namespace(), call_seconds=self.assignment.budgets.call_seconds)
         try:
             tests = run_suite(self.assignment.public_suite, self.assignment, session, tracebacks=False, only=function)
         except SuiteError:
@@ -85,7 +86,8 @@ class Notebook:
         result = SubmissionResult(submission="", assignment=self.assignment.slug, tests=tests)
         view = build_view(result, self.assignment.title, self.assignment.functions, VISIBILITIES)
         print(render_checks(view.checks) if tests else f"{function} has no public checks.")
-        return CheckResults(function, tests)
+        self.results[function] = CheckResults(function, tests)
+        return self.results[function]
 
     def check_all(self) -> list[CheckResults]:
         return [self.check(function) for function in self.assignment.functions]
