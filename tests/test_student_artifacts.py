@@ -57,11 +57,12 @@ def answer_sources(source: str, functions: tuple[str, ...]) -> list[str]:
     """What in a Python file could hand a student an answer: an import of the reference modules, or a
     top-level definition named like a graded function (test functions, named after what they test, aside)."""
     tree = ast.parse(source)
-    found = [f"imports {node.module or ''}{''.join(alias.name for alias in node.names)}"
-             for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
-             and any(name == "reference" or name.startswith("reference.")
-                     for name in ([node.module or ""] if isinstance(node, ast.ImportFrom) else
-                                  [alias.name for alias in node.names]))]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found += [f"imports {module}" for module in modules
+                      if module == "reference" or module.startswith("reference.")]
     answers = {name: function for name, function in names_like_graded_functions(source, functions).items()
                if not name.startswith("test_")}
     return found + ([f"defines names like graded functions: {answers}"] if answers else [])
