@@ -30,7 +30,9 @@ def test_double_well_picks_validation_well(submission, problems):
     train_loss = problems.bind("double_well_loss", tilt=0.5)
     train_grad = problems.bind("double_well_grad", tilt=0.5)
     val_loss = problems.bind("double_well_loss", tilt=-0.5)
-    init = problems.bind("uniform_init", low=-2.0, high=2.0, size=1)
+    # Fixed starts on both sides (the seed has its own check): a notebook that ignores the seed still
+    # gets the same verdict and message every time it runs this check.
+    init = cycling_init(problems, [[-1.8], [-1.3], [-0.7], [-0.2], [0.3], [0.8], [1.4], [1.9]])
     result = submission.random_restarts(train_loss, train_grad, val_loss, init, 8, 0.05, 200, seed=1)
     best_w, val_losses = pair(result, "random_restarts(..., n_restarts=8, lr=0.05, n_iters=200, seed=1)")
     val_losses = checks.assert_losses_list(val_losses, "val_losses", length=8)
