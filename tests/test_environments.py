@@ -107,6 +107,32 @@ def test_every_example_solution_is_graded_as_labelled(environment, installation)
     assert problems == []
 
 
+USES_EVERY_PACKAGE = [
+    "import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
+    "from scipy.special import expit\nfrom scipy.optimize import minimize_scalar",
+    "def gradient_step(w, grad, lr):\n    return w - lr * grad",
+    "def gradient_descent(loss_fn, grad_fn, w0, lr, max_iters=1000, tol=1e-10):\n"
+    "    w = w0\n    losses = [float(loss_fn(w))]\n    for _ in range(max_iters):\n"
+    "        w = gradient_step(w, grad_fn(w), lr)\n        losses.append(float(loss_fn(w)))\n"
+    "        if abs(losses[-2] - losses[-1]) < tol:\n            break\n    return w, losses",
+    "w, losses = gradient_descent(lambda w: (w - 3) ** 2 / 2, lambda w: w - 3, 0.0, 0.5)\n"
+    "table = pd.DataFrame({'loss': losses})\nplt.plot(table['loss'])\n"
+    "print(expit(0.0), minimize_scalar(lambda w: (w - 3) ** 2).x.round(3), len(table))",
+]
+
+
+def test_the_packages_students_may_use_work_in_the_sandbox(environment, installation, write_notebook):
+    """numpy, scipy, pandas and matplotlib (every assignment's packages) import and run in the worker."""
+    work = installation.workspace("packages", environment)
+    notebook = write_notebook(USES_EVERY_PACKAGE, folder=work)
+    _chown_tree(work, environment)
+    done = environments.run(environment, [str(installation.autograder), "check", "--course",
+                                          str(installation.course), "--assignment", "gradient-descent",
+                                          str(notebook)], cwd=work, home=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0.5 3.0 " in done.stdout and "error" not in done.stdout.lower(), done.stdout
+
+
 def _json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
