@@ -26,6 +26,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -636,14 +637,20 @@ def _sysv_objects() -> set[str]:
 
 
 def _processes_of(uids: set[int]) -> list[str]:
-    """Live processes of ``uids`` (zombies are dead already: they wait for their parent, or init, to reap them)."""
+    """Live processes of ``uids`` (zombies are dead already: they wait for their parent, or init, to reap them).
+
+    Workers of graders started from this test's own Python (other tests, or a developer's run of
+    `autograder` in the same checkout while this suite runs) are not the batch's: the batch runs the
+    environment's installation, never this interpreter."""
+    own = os.fsencode(sys.prefix)
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 state = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if entry.stat().st_uid in uids and state != "Z":
-                    found.append(f"{entry.name}: {Path(entry.path, 'cmdline').read_bytes()[:80]!r}")
+                command = Path(entry.path, "cmdline").read_bytes()
+                if entry.stat().st_uid in uids and state != "Z" and not command.startswith(own):
+                    found.append(f"{entry.name}: {command[:80]!r}")
             except (OSError, IndexError):
                 continue
     return found
