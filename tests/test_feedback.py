@@ -19,6 +19,7 @@ from autograder.grader import artifacts
 from autograder.grader.assignment import Assignment, load_assignment
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback import feedback_path, write_feedback
+from autograder.grader.feedback.page import escape as page_escape
 from autograder.grader.feedback.view import build_view
 from autograder.grader.fixtures import Feedback
 from autograder.grader.grading import grade_notebook
@@ -224,7 +225,7 @@ def test_the_page_shows_scores_checks_messages_and_cell_errors(graded, out):
     _, scratch = graded["scratch-error-cell"]
     cell = next(c for c in scratch.cells if c.error)
     html = feedback_path(out, "scratch-error-cell", ".html").read_text()
-    assert f"Cell {cell.index}</h3>" in html and "NameError" in html
+    assert f"<h3>{page_escape(cell.heading)}</h3>" in html and cell.title and "NameError" in html
 
 
 def test_no_hidden_test_source_reaches_the_pages(graded, out):
@@ -334,8 +335,8 @@ def test_check_shows_scores_cell_errors_and_printed_output(write_notebook):
     assert result.exit_code == 0, result.output
     assert "PASS  double: double(2.0) is 4.0" in result.output
     assert "Score: 1 / 1" in result.output and "  double: 1 / 1" in result.output
-    assert "Cell 6 raised an error" in result.output and "NameError" in result.output
-    assert "Cell 5 printed:" in result.output and "hello from the notebook" in result.output
+    assert "Cell 6 (undefined_name + 1) raised an error" in result.output and "NameError" in result.output
+    assert "Cell 5 (print('hello from the notebook')) printed:" in result.output and "hello from the notebook" in result.output
     assert "1 of 1 public checks passed." in result.output
 
 

@@ -59,7 +59,7 @@ class InProcessSession:
         op, data = self._answer(name, args, kwargs, overrides or {})
         seconds = time.monotonic() - started
         self.calls_seconds += seconds
-        outcome = outcome_of(name, op, data, seconds, sent)
+        outcome = outcome_of(name, op, data, seconds, sent, self.load_report.functions)
         if outcome is None:  # cannot happen: every answer above is one outcome_of knows
             raise RuntimeError(f"no outcome for the answer {op!r}")
         self.last_call = outcome

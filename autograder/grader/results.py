@@ -67,8 +67,8 @@ class SubmissionResult:
             lines += ["", self.problem]
         for cell in self.cells:
             if cell.error:
-                lines += ["", f"Cell {cell.index} failed (the cells after it still ran):", cell.error.rstrip()]
-            lines += [f"Cell {cell.index}: {note}." for note in cell.notes]
+                lines += ["", f"{cell.heading} failed (the cells after it still ran):", cell.error.rstrip()]
+            lines += [f"{cell.heading}: {note}." for note in cell.notes]
         return "\n".join(lines)
 
     def student_summary(self) -> str:

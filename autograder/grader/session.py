@@ -8,6 +8,7 @@ on; the hidden test that made the call fails with it, and the next call gets a f
 from __future__ import annotations
 
 import contextlib
+import difflib
 import itertools
 import math
 import time
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.grader.escaping import printable
 from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
 from autograder.worker import wire
 
@@ -107,24 +109,36 @@ def _mutated(sent: dict[int | str, str], reported: Any) -> dict[int | str, str]:
     return changed
 
 
-def outcome_of(name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str]) -> CallOutcome | None:
+def outcome_of(name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str],
+               defined: list[str] | None = None) -> CallOutcome | None:
     """What a call of the student's ``name`` came to, from the answer a worker sent (``op``, ``data``) and
     the digests of the arrays the call was given: a :class:`CallOutcome`, a :class:`SubmissionFault` raised
-    for the student, or None for an answer that is no answer. The in-process session answers the same way."""
+    for the student, or None for an answer that is no answer. The in-process session answers the same way.
+    ``defined`` (the functions the notebook defines) lets a missing function's message name a near miss."""
     if op == "return" and isinstance(data, dict):
         warned = data.get("warnings")
         return CallOutcome(name, data.get("value"), _mutated(sent, data.get("arguments")),
                            str(data.get("stdout", "")), seconds,
                            [str(item)[:300] for item in warned[:20]] if isinstance(warned, list) else [])
     if op == "missing":
-        raise MissingFunction(f"Your notebook does not define a function named {name}; define it at the "
-                              "top level of a code cell, with exactly that name.")
+        raise MissingFunction(missing_function_message(name, defined or []))
     if op == "raise" and isinstance(data, dict):
         raise StudentCodeError(f"{name} raised {data.get('message')}", str(data.get("traceback", "")))
     if op == "unsendable" and isinstance(data, dict):
         raise SubmissionFault(f"{name} returned a value the grader cannot check: {data.get('message')}. "
                               "Return numbers, lists, tuples or numpy arrays of numbers.")
     return None
+
+
+def missing_function_message(name: str, defined: list[str]) -> str:
+    """What the student is told when the notebook defines no ``name``: with the notebook's own name for
+    it when one is close (``gradientstep``, ``Gradient_Step``, ``gradient_stepp``)."""
+    folded = {candidate.lower().replace("_", ""): candidate for candidate in defined[:500]}
+    near = folded.get(name.lower().replace("_", "")) or next(
+        iter(difflib.get_close_matches(name, defined[:500], n=1, cutoff=0.75)), None)
+    hint = f" (the notebook defines {printable(near)[:80]}: rename it to {name})" if near else ""
+    return (f"Your notebook does not define a function named {name}{hint}; define it at the top level of a "
+            "code cell, with exactly that name.")
 
 
 def timeout_message(subject: str, budget: float) -> str:
@@ -166,6 +180,21 @@ class CellReport:
     error: str | None
     stdout: str
     notes: list[str]
+    title: str = ""  # the cell's first line, from the grader's own reading of the notebook
+
+    @property
+    def heading(self) -> str:
+        """How feedback names the cell, so a student can find it: its number and its first line."""
+        return f"Cell {self.index} ({self.title})" if self.title else f"Cell {self.index}"
+
+
+def cell_title(source: str, width: int = 60) -> str:
+    """The first line of a cell that says something (not blank, not a comment marker alone), shortened."""
+    for line in source.splitlines():
+        text = " ".join(line.split())
+        if text and text != "#":
+            return printable(text if len(text) <= width else text[:width - 1] + "…")
+    return ""
 
 
 @dataclass
@@ -216,6 +245,7 @@ class WorkerSession:
     def __init__(self, cells: list[tuple[int, str]], problems_source: str | None, budgets: Budgets,
                  packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
         self.cells = cells
+        self._titles = {index: cell_title(source) for index, source in cells}
         self.problems_source = problems_source
         self.budgets = budgets
         self.packages = packages
@@ -246,7 +276,7 @@ class WorkerSession:
             self._skipped_cells.add(first_cell)
             report = self._load()
             report.cells.append(CellReport(first_cell, first_problem + " The grader ran the notebook again "
-                                           "without this cell.", "", []))
+                                           "without this cell.", "", [], self._titles.get(first_cell, "")))
             report.cells.sort(key=lambda cell: cell.index)
         if report.problem:
             self._unavailable = report.problem
@@ -270,7 +300,7 @@ class WorkerSession:
                 if op == "cell":
                     self._current_cell = int(data)
                 elif op == "loaded":
-                    return self._load_report(data, time.monotonic() - started)
+                    return self._load_report(data, time.monotonic() - started, self._titles)
                 else:
                     raise wire.ProtocolError(f"unexpected message {op!r} while loading")
         except wire.ProtocolError as error:
@@ -294,9 +324,9 @@ class WorkerSession:
             raise WorkerSetupFailed(f"A worker process sent {op!r} before saying it was ready.")
 
     @staticmethod
-    def _load_report(data: Any, seconds: float) -> LoadReport:
-        cells = [CellReport(int(c["index"]), c["error"], str(c["stdout"]), [str(n) for n in c["notes"]])
-                 for c in data["cells"]]
+    def _load_report(data: Any, seconds: float, titles: dict[int, str]) -> LoadReport:
+        cells = [CellReport(int(c["index"]), c["error"], str(c["stdout"]), [str(n) for n in c["notes"]],
+                            titles.get(int(c["index"]), "")) for c in data["cells"]]
         return LoadReport(cells=cells, functions=[str(f) for f in data["functions"]], seconds=seconds)
 
     def close(self) -> None:
@@ -369,7 +399,7 @@ class WorkerSession:
         return self._outcome(name, op, data, seconds, sent)
 
     def _outcome(self, name: str, op: str, data: Any, seconds: float, sent: dict[int | str, str]) -> CallOutcome:
-        outcome = outcome_of(name, op, data, seconds, sent)
+        outcome = outcome_of(name, op, data, seconds, sent, self.load_report.functions if self.load_report else None)
         if outcome is None:
             self._stop_worker()
             raise WorkerCrashed(f"The process running your notebook answered the call to {name} with an "

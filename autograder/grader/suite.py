@@ -123,13 +123,16 @@ class _GradingPlugin:
         self.errors: list[str] = []
         self._recorded: set[str] = set()
         self._feedback: dict[str, Feedback] = {}  # by test id, until the test's result is recorded
+        self._submissions: dict[str, Submission] = {}  # likewise: what each test called
         self._order: dict[str, int] = {}  # each test's position in the suite
         self.collected: list[pytest.Item] = []
         self._positions: list[int] = []  # the suite position of each result, in the order they ran
 
     @pytest.fixture
-    def submission(self) -> Submission:
-        return Submission(self.session, self.assignment.functions)
+    def submission(self, request: pytest.FixtureRequest) -> Submission:
+        submission = Submission(self.session, self.assignment.functions)
+        self._submissions[request.node.nodeid] = submission
+        return submission
 
     @pytest.fixture
     def problems(self) -> ProblemSet:
@@ -186,6 +189,9 @@ class _GradingPlugin:
         function, points, visibility = _marker_values(item, self.assignment.functions)
         passed = report.passed
         output = "" if passed else _failure_message(call.excinfo.value if call.excinfo else None, self.tracebacks)
+        submission = self._submissions.pop(item.nodeid, None)
+        if not passed and submission is not None and submission.returned_none:
+            output = _with_return_hint(output, submission.returned_none, call.excinfo.value if call.excinfo else None)
         recorder = self._feedback.pop(item.nodeid, None)
         self.results.append(TestResult(name=f"{function}: {_describe(item)}", function=function,
                                        score=points if passed else 0.0, max_score=points, passed=passed,
@@ -277,6 +283,18 @@ def _describe(item: pytest.Item) -> str:
     description = doc.splitlines()[0].rstrip(".") if doc else item.name
     callspec = getattr(item, "callspec", None)
     return f"{description} [{callspec.id}]" if callspec is not None else description
+
+
+def _with_return_hint(output: str, returned_none: list[str], error: BaseException | None) -> str:
+    """A failed test in which a function returned None: an unfinished function (``...``) or a missing
+    ``return`` is the likely cause. A check that could not even look at the result (unpacking None,
+    say) gets the hint instead of the grader's error; other messages get it added, once."""
+    hint = (f"{' and '.join(returned_none)} returned None; did the function forget to `return` its result?")
+    if "forget to `return`" in output:
+        return output
+    if not isinstance(error, AssertionError | SubmissionFault):
+        return hint
+    return f"{output}\n({hint})"
 
 
 def _failure_message(error: BaseException | None, tracebacks: bool = True) -> str:

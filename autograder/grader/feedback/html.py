@@ -51,7 +51,7 @@ def _cells(view: FeedbackView) -> str:
              '<p class="muted small">Cells are numbered from the top of the notebook, counting every cell.</p>']
     for cell in view.cells:
         css = "check failed" if cell.error else "check"
-        part = [f'<div class="card {css}"><h3>Cell {cell.index}</h3>']
+        part = [f'<div class="card {css}"><h3>{escape(cell.heading)}</h3>']
         if cell.error:
             part.append(f'<p class="fail">This cell raised an error (the cells after it still ran):</p>'
                         f"<pre>{escape(cell.error.rstrip())}</pre>")

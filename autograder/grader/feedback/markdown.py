@@ -39,7 +39,7 @@ def render_markdown(view: FeedbackView, links: Links) -> str:
     if not view.cells:
         lines.append("Every cell ran without errors and printed nothing.")
     for cell in view.cells:
-        lines += [f"### Cell {cell.index}", ""]
+        lines += [f"### {markdown_text(cell.heading)}", ""]
         if cell.error:
             lines += ["This cell raised an error (the cells after it still ran):", "", _fence(cell.error), ""]
         lines += [f"- {markdown_text(note)}." for note in cell.notes] + ([""] if cell.notes else [])

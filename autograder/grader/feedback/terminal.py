@@ -40,12 +40,12 @@ def render_terminal(view: FeedbackView) -> str:
     for cell in view.cells:
         lines.append("")
         if cell.error:
-            lines += [click.style(f"Cell {cell.index} raised an error", fg="red", bold=True)
+            lines += [click.style(f"{cell.heading} raised an error", fg="red", bold=True)
                       + " (the cells after it still ran):", _indent(cell.error)]
-        lines += [f"Cell {cell.index}: {note}." for note in cell.notes]
+        lines += [f"{cell.heading}: {note}." for note in cell.notes]
         if cell.stdout:
             cut = f" (the last {cell.cut:,} characters are not shown)" if cell.cut else ""
-            lines += [click.style(f"Cell {cell.index} printed{cut}:", bold=True), _indent(cell.stdout)]
+            lines += [click.style(f"{cell.heading} printed{cut}:", bold=True), _indent(cell.stdout)]
     return "\n".join(lines)
 
 

@@ -51,6 +51,11 @@ class CellView:
     notes: list[str]
     stdout: str
     cut: int = 0  # characters of printed output left out
+    title: str = ""  # the cell's first line (already printable), so the student can find it
+
+    @property
+    def heading(self) -> str:
+        return f"Cell {self.index} ({self.title})" if self.title else f"Cell {self.index}"
 
 
 @dataclass
@@ -109,7 +114,7 @@ def _cells(result: SubmissionResult) -> list[CellView]:
         budget -= keep
         views.append(CellView(cell.index, printable(cell.error) if cell.error else None,
                               [printable(note) for note in cell.notes], printable(cell.stdout[:keep]),
-                              len(cell.stdout) - keep))
+                              len(cell.stdout) - keep, printable(cell.title)))
     return views
 
 
