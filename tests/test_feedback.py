@@ -336,7 +336,8 @@ def test_check_shows_scores_cell_errors_and_printed_output(write_notebook):
     assert "PASS  double: double(2.0) is 4.0" in result.output
     assert "Score: 1 / 1" in result.output and "  double: 1 / 1" in result.output
     assert "Cell 6 (undefined_name + 1) raised an error" in result.output and "NameError" in result.output
-    assert "Cell 5 (print('hello from the notebook')) printed:" in result.output and "hello from the notebook" in result.output
+    assert "Cell 5 (print('hello from the notebook')) printed:" in result.output
+    assert "hello from the notebook" in result.output
     assert "1 of 1 public checks passed." in result.output
 
 
