@@ -636,20 +636,24 @@ def _sysv_objects() -> set[str]:
     return found
 
 
-def _processes_of(uids: set[int]) -> list[str]:
+def _processes_of(uids: set[int], installation: Path) -> list[str]:
     """Live processes of ``uids`` (zombies are dead already: they wait for their parent, or init, to reap them).
 
-    Workers of graders started from this test's own Python (other tests, or a developer's run of
-    `autograder` in the same checkout while this suite runs) are not the batch's: the batch runs the
-    environment's installation, never this interpreter."""
+    Workers of graders started from another Python than the batch's installation are not the batch's (other
+    tests, or a developer's run of `autograder` from another checkout while this suite runs, share the pool
+    of worker uids). Anything else running as those uids is, whatever its command line: student code may
+    exec any program."""
     own = os.fsencode(sys.prefix)
+    batch_python = os.fsencode(str(installation))
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 state = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0]
                 command = Path(entry.path, "cmdline").read_bytes()
-                if entry.stat().st_uid in uids and state != "Z" and not command.startswith(own):
+                another_grader = b"autograder.worker.zygote" in command and not command.startswith(batch_python)
+                if (entry.stat().st_uid in uids and state != "Z" and not command.startswith(own)
+                        and not another_grader):
                     found.append(f"{entry.name}: {command[:80]!r}")
             except (OSError, IndexError):
                 continue
@@ -767,7 +771,7 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
         canary.wait()
     time.sleep(0.5)  # let the kernel reap what was killed at the end of the batch
     uids = set(range(61000, 61512)) | ({environments.test_user().pw_uid} if environment.unprivileged else set())
-    batch.left_behind += _processes_of(uids)
+    batch.left_behind += _processes_of(uids, installation.folder)
     batch.left_behind += sorted(_sysv_objects() - sysv_before)
     # A zygote folder of a grader that has exited (other graders may be running on this machine meanwhile).
     batch.left_behind += sorted(name for name in {path.name for path in Path("/tmp").iterdir()
