@@ -753,6 +753,8 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
                 # The grader's own matplotlib cache goes elsewhere: the home folder is watched for the workers.
                 extra_env={"AUTOGRADER_TEST_SECRET": CANARY, "MPLCONFIGDIR": str(work / "grader-cache")})
             batch.seconds[slug] = time.monotonic() - started
+            count = len(list(folder.rglob("*.ipynb")))
+            print(f"\n{environment.name} {slug}: {count} notebooks in {batch.seconds[slug]:.1f} s")
             batch.returncodes[slug] = done.returncode
             batch.logs[slug] = done.stdout[-3000:] + done.stderr[-3000:]
             batch.peak_bytes[slug] = int(peak_file.read_text()) if peak_file.exists() else -1
