@@ -1,0 +1,49 @@
+"""Which platform a folder or zip of submissions came from, told by its file names.
+
+Checked from the most specific sign to the least: Gradescope's ``submission_metadata.yml``; Moodle's
+``_assignsubmission_`` folders; Blackboard's ``_attempt_<date>`` names; Canvas's ``name_userid_
+attachmentid_file``. Anything else is a plain folder of notebooks (ids: their paths).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autograder.grader.intake import blackboard, canvas, gradescope, moodle
+from autograder.grader.intake.attempts import Attempt, Superseded
+from autograder.grader.intake.safe_zip import Entry
+
+LAYOUTS = (("gradescope", gradescope.matches), ("moodle", moodle.matches), ("blackboard", blackboard.matches),
+           ("canvas", canvas.matches))
+
+
+@dataclass
+class Parsed:
+    layout: str
+    attempts: list[Attempt] = field(default_factory=list)
+    history: dict[tuple[str, str], list[Superseded]] = field(default_factory=dict)
+    unclaimed: list[Entry] = field(default_factory=list)  # files no student's attempt accounts for
+
+
+def detect(entries: list[Entry]) -> str:
+    for name, matches in LAYOUTS:
+        if any(matches(entry) for entry in entries):
+            return name
+    return "folder"
+
+
+def parse(entries: list[Entry], source: str) -> Parsed:
+    """The attempts of a detected platform's download (``folder``: none; the caller lists notebooks)."""
+    layout = detect(entries)
+    parsed = Parsed(layout)
+    if layout == "gradescope":
+        parsed.attempts, parsed.history = gradescope.attempts(entries, source)
+    elif layout != "folder":
+        parsed.attempts = {"moodle": moodle, "blackboard": blackboard, "canvas": canvas}[layout].attempts(entries,
+                                                                                                         source)
+    claimed = {attempt.platform_ids.get("file_name") for attempt in parsed.attempts}
+    if layout == "gradescope":
+        claimed = {entry.name for entry in entries}  # files outside submission folders are not submissions
+    parsed.unclaimed = [entry for entry in entries if entry.name not in claimed
+                        and entry.name.rsplit("/", 1)[-1] not in claimed]
+    return parsed
