@@ -7,9 +7,12 @@ from pathlib import Path
 
 import click
 
-from autograder.grader.assignment import AssignmentError, available_slugs, course_root, load_assignment
-from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, discover, grade_batch
+from autograder.grader.assignment import Assignment, AssignmentError, available_slugs, course_root, load_assignment
+from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, grade_batch
+from autograder.grader.escaping import printable
 from autograder.grader.executors import local_executor
+from autograder.grader.intake.gather import Intake, gather
+from autograder.grader.intake.manifest import TABLE, write_manifest
 from autograder.grader.progress import ProgressReport
 from autograder.grader.results import SubmissionResult
 from autograder.grader.sandbox import WorkerSetupFailed
@@ -78,8 +81,12 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
           course: Path | None, paths: tuple[Path, ...]) -> None:
     """Grade notebooks with the hidden suite and write grades.csv and results/<id>.json.
 
-    PATHS are notebooks or folders searched recursively for *.ipynb. A submission's id is its path
-    relative to the folder given, without .ipynb (a notebook given directly: its file stem).
+    PATHS are notebooks, folders searched recursively for *.ipynb, or zips of submissions (also inside
+    folders). A submission's id is its path relative to the folder or zip given, without .ipynb (a
+    notebook given directly: its file stem). Downloads from Canvas, Gradescope, Moodle and Blackboard
+    are recognised by their file names: each student is one submission, with id PLATFORM-USERID (for
+    example canvas-12345), graded on their latest attempt; who is who, lateness and superseded attempts
+    are written to OUT/intake.csv.
     Re-running with the same --out grades only new or changed submissions; Ctrl-C stops at once,
     keeping every result already stored.
 
@@ -94,14 +101,35 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
     assignment = _assignment(slug, course)
     try:
         check_out_folder(out, slug)
-        submissions = discover(paths)
+        intake = gather(paths)
     except BatchError as error:
         raise click.UsageError(str(error)) from None
+    with intake:
+        _grade_intake(intake, assignment, out, paths, regrade=regrade, quiet=quiet, jobs=jobs, scheduler=scheduler)
+
+
+def _grade_intake(intake: Intake, assignment: Assignment, out: Path, paths: tuple[Path, ...], *, regrade: bool,
+                  quiet: bool, jobs: int | None, scheduler: str | None) -> None:
+    """Grade what :func:`gather` found; the unpacked files live until this returns."""
+    slug = assignment.slug
+    submissions = intake.submissions
+    for message in intake.messages:
+        click.echo(f"note: {printable(message)}", err=True)
     if not submissions:
-        raise click.UsageError(f"No *.ipynb files found under {', '.join(map(str, paths))}.")
+        raise click.UsageError(f"No *.ipynb files found under {', '.join(map(str, paths))}."
+                               + ("".join(f"\n{printable(message)}" for message in intake.messages)))
     for item in submissions:
         if item.note:
             click.echo(f"note: {item.note}", err=True)
+    # Who each submission belongs to is stored before any grade is: exports read it back.
+    records = write_manifest(out, intake.chosen.values())
+    if intake.chosen and not quiet:
+        platforms = sorted({chosen.attempt.lms for chosen in intake.chosen.values()})
+        superseded = sum(bool(chosen.superseded) for chosen in intake.chosen.values())
+        late = sum(chosen.attempt.late is True for chosen in intake.chosen.values())
+        click.echo(f"{len(intake.chosen)} students from {', '.join(platforms)} downloads: latest attempt graded; "
+                   f"{superseded} with earlier attempts (superseded), {late} marked late; see "
+                   f"{out / TABLE} ({len(records)} students in all).", err=True)
 
     report = ProgressReport(len(submissions), quiet=quiet)
 

@@ -20,8 +20,6 @@ from autograder.grader.intake.attempts import Attempt, Chosen, Superseded, choos
 from autograder.grader.intake.gradescope import MetadataError
 from autograder.grader.intake.safe_zip import Budget, Entry, ZipUnusable, private_folder, unpack
 
-MISSING = "not-unpacked"  # stands for a refused file's path: never created, so never read
-
 
 @dataclass
 class Intake:
@@ -75,7 +73,8 @@ def gather(paths: Iterable[Path], budget: Budget | None = None) -> Intake:
     for chosen in choose_latest(attempts, history):
         attempt = chosen.attempt
         intake.chosen[chosen.id] = chosen
-        plain.append(SubmissionFile(chosen.id, attempt.path or _missing(intake), attempt.problem))
+        path = attempt.path if attempt.path is not None else _stand_in(intake, attempt.problem)
+        plain.append(SubmissionFile(chosen.id, path, attempt.problem))
     intake.submissions = _unique_ids(plain)
     return intake
 
@@ -112,7 +111,8 @@ def _take(intake: Intake, parsed: layouts.Parsed, prefix: str, source: Path, att
         history.setdefault(key, []).extend(earlier)
     for entry in parsed.unclaimed:
         if entry.name.lower().endswith(".ipynb") and ".ipynb_checkpoints" not in entry.name.split("/"):
-            plain.append(SubmissionFile(_plain_id(prefix, entry.name), entry.path or _missing(intake), entry.refusal))
+            path = entry.path if entry.path is not None else _stand_in(intake, entry.refusal)
+            plain.append(SubmissionFile(_plain_id(prefix, entry.name), path, entry.refusal))
         elif entry.refusal:
             intake.messages.append(entry.refusal)
 
@@ -139,10 +139,16 @@ def _folder_entries(folder: Path) -> list[Entry]:
     return entries
 
 
-def _missing(intake: Intake) -> Path:
+def _stand_in(intake: Intake, problem: str | None) -> Path:
+    """A file holding the reason a submission has no file to grade: its content fingerprint is then the
+    same on every run (a re-run reuses the result), and the grader never reads it (the problem is set)."""
     if intake.workspace is None:
         intake.workspace = private_folder()
-    return intake.workspace / MISSING
+    folder = intake.workspace / "not-unpacked"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{sum(1 for _ in folder.iterdir()) + 1}.txt"
+    path.write_text(problem or "No file to grade.", encoding="utf-8")
+    return path
 
 
 __all__ = ["Intake", "MetadataError", "gather"]

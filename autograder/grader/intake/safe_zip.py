@@ -120,7 +120,7 @@ def _refusal(info: zipfile.ZipInfo, name: str, seen: set[str], budget: Budget) -
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return "it is a symbolic link (links are never followed; submit the notebook itself)"
-    if mode and not stat.S_ISREG(mode):
+    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits at all: a plain file (as many tools write)
         return "it is not a regular file"
     if info.flag_bits & 0x1:
         return "it is encrypted"
