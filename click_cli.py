@@ -320,7 +320,8 @@ def export() -> None:
     Examples:
       autograder export student gradient-descent -o gradient-descent-student
       autograder export gradescope gradient-descent -o autograder.zip
-      autograder export canvas --out grading --roster roster.csv -o canvas.csv
+      autograder export canvas --out grading -o canvas.csv
+      autograder export canvas-feedback --out grading -o feedback.zip
     """
 
 
@@ -382,8 +383,9 @@ def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
 @export.command("canvas")
 @click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
-@click.option("--roster", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="CSV with columns submission,student,id,sis_user_id,sis_login_id,section.")
+@click.option("--roster", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CSV with columns submission,student,id,sis_user_id,sis_login_id,section (optional for "
+                   "students graded from a Canvas download: it adds names, SIS ids, sections and absentees).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The Canvas CSV to write (default: OUT/canvas.csv); a report is written next to it.")
 @click.option("--assignment", "slug", default=None, help="Assignment to export (needed if the gradebook has several).")
@@ -392,31 +394,40 @@ def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
                    "which Canvas matches exactly.")
 @click.option("--title", default=None, help="The assignment's name in Canvas (default: its title in assignment.toml).")
 @COURSE
-def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None, canvas_id: str | None,
+def export_canvas(out: Path, roster: Path | None, output: Path | None, slug: str | None, canvas_id: str | None,
                   title: str | None, course: Path | None) -> None:
     """Write a CSV for Canvas's gradebook import (Grades > Import) from the gradebook in OUT.
 
-    ROSTER maps submission ids to students: a CSV whose first line is
-    submission,student,id,sis_user_id,sis_login_id,section (id, sis_user_id and sis_login_id are
-    Canvas's user ID, SIS User ID and SIS Login ID; each row needs at least one). Students with no
-    graded submission get an empty grade; graded submissions missing from the roster are left out.
+    Students graded from a Canvas download (zip or folder) are known by their Canvas user ID, which
+    is what Canvas matches: no roster is needed. Otherwise ROSTER maps submission ids to students: a
+    CSV whose first line is submission,student,id,sis_user_id,sis_login_id,section (id, sis_user_id
+    and sis_login_id are Canvas's user ID, SIS User ID and SIS Login ID; each row needs at least one);
+    with a download it may add names, SIS ids and sections (rows found by submission or id). Students
+    with no graded submission get an empty grade; graded submissions of no known student are left out.
     Both are listed on stderr and in the report.
 
     \b
-    Example:
+    Examples:
+      autograder export canvas --out grading --canvas-id 12345 -o canvas.csv
       autograder export canvas --out grading --roster roster.csv --canvas-id 12345 -o canvas.csv
     """
-    from autograder.grader.exports.canvas import assignment_column, match, write_canvas_csv
+    from autograder.grader.exports.canvas import assignment_column, match, students_from_downloads, write_canvas_csv
     from autograder.grader.exports.roster import RosterError, read_roster
     from autograder.grader.gradebook import Gradebook
+    from autograder.grader.intake.manifest import read_manifest
 
     if not (out / "gradebook.sqlite").is_file():
         raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
                                f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
     try:
-        students = read_roster(roster)
+        students = read_roster(roster) if roster is not None else []
     except RosterError as error:
         raise click.UsageError(str(error)) from None
+    students = students_from_downloads(read_manifest(out), students)
+    if not students:
+        raise click.UsageError(f"No student in {out} came from a Canvas download, so Canvas's user IDs are unknown; "
+                               "grade the zip Canvas's 'Download Submissions' gives, or pass --roster ROSTER.csv "
+                               "(columns submission,student,id,sis_user_id,sis_login_id,section).")
     gradebook = Gradebook(out / "gradebook.sqlite")
     try:
         graded = gradebook.assignments()
@@ -446,6 +457,40 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
     report_path.write_text(report, encoding="utf-8")
     click.echo(report, err=True, nl=False)
     click.echo(f"Wrote {output} (import it in Canvas: Grades > Import) and {report_path}.")
+
+
+@export.command("canvas-feedback")
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` that graded a Canvas download.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The zip to write (default: OUT/canvas-feedback.zip).")
+def export_canvas_feedback(out: Path, output: Path | None) -> None:
+    """Write a zip of feedback for Canvas's "Re-Upload Submissions", which attaches each file to the
+    student's submission as a comment (seen in SpeedGrader and by the student).
+
+    Each student graded from a Canvas download gets the annotated copy of their notebook
+    (feedback/<id>.ipynb), named exactly like the file they handed in, since Canvas finds the student
+    and the submission from that name. Upload it on the assignment's page: Re-Upload Submissions.
+
+    \b
+    Example:
+      autograder export canvas-feedback --out grading -o feedback.zip
+    """
+    from autograder.grader.exports.canvas_feedback import write_feedback_zip
+    from autograder.grader.intake.manifest import read_manifest
+
+    records = {key: record for key, record in read_manifest(out).items() if record.get("platform") == "canvas"}
+    if not records:
+        raise click.UsageError(f"No student in {out} was graded from a Canvas download; grade the zip of Canvas's "
+                               f"'Download Submissions' with `autograder grade --out {out} ...` first.")
+    output = output or out / "canvas-feedback.zip"
+    written = write_feedback_zip(out, records, output)
+    if written.without_notebook:
+        click.echo(f"No annotated notebook for {len(written.without_notebook)} student(s) (their file could not be "
+                   "read as a notebook; their feedback is in feedback/<id>.html): "
+                   f"{', '.join(printable(s) for s in written.without_notebook)}.", err=True)
+    click.echo(f"Wrote {output} with feedback for {len(written.written)} student(s); upload it in Canvas on the "
+               "assignment's page: Re-Upload Submissions.")
 
 
 if __name__ == "__main__":
