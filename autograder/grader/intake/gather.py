@@ -10,6 +10,7 @@ A plain folder with no zip is read exactly as before (:func:`autograder.grader.b
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -83,8 +84,7 @@ def _take_zip(intake: Intake, archive: Path, prefix: str, budget: Budget, attemp
               history: dict, plain: list[SubmissionFile]) -> None:
     if intake.workspace is None:
         intake.workspace = private_folder()
-    into = intake.workspace / f"zip-{len(intake.layouts) + 1}"
-    into.mkdir()
+    into = Path(tempfile.mkdtemp(prefix="zip-", dir=intake.workspace))
     try:
         unpacked = unpack(archive, into, budget)
     except ZipUnusable as error:

@@ -126,13 +126,13 @@ def _refusal(info: zipfile.ZipInfo, name: str, seen: set[str], budget: Budget) -
         return "it is encrypted"
     if name.replace("\\", "/").casefold() in seen:
         return "the zip holds another file of the same name"
-    if info.file_size > budget.entry_bytes:
-        return f"it is {info.file_size / 2**20:,.0f} MB, over the {budget.entry_bytes / 2**20:,.0f} MB limit per file"
     if info.file_size > RATIO_FLOOR and info.file_size > budget.ratio * max(info.compress_size, 1):
         return (f"it would grow {info.file_size // max(info.compress_size, 1):,} times when unpacked (a zip bomb; "
                 "a notebook grows at most a few dozen times)")
+    if info.file_size > budget.entry_bytes:
+        return f"it is {_size(info.file_size)}, over the {_size(budget.entry_bytes)} limit per file"
     if budget.used_bytes + info.file_size > budget.total_bytes:
-        return f"the batch's zips would unpack to more than {budget.total_bytes / 2**30:,.0f} GB in all"
+        return f"the batch's zips would unpack to more than {_size(budget.total_bytes)} in all"
     return None
 
 
@@ -160,6 +160,13 @@ def _extract(handle: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, root:
         return f"it cannot be unpacked ({error})"
     budget.used_bytes += written
     return None
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:,.0f} {unit}"
+    return f"{count} bytes"
 
 
 def private_folder() -> Path:
