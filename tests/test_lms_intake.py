@@ -210,16 +210,20 @@ def test_plain_folders_keep_their_ids_and_zips_read_like_folders(tmp_path):
     for name in ("section-a/alice.ipynb", "bob.ipynb"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(CORRECT, encoding="utf-8")
+    (folder / "alice_2024_01_hw.ipynb").write_text(CORRECT, encoding="utf-8")  # named like Canvas by chance
     before = [(item.id, item.path) for item in discover([folder])]
     with gather([folder]) as intake:
         assert [(item.id, item.path) for item in intake.submissions] == before and not intake.chosen
-    build_zip(folder / "late-ones.zip", {"carol.ipynb": CORRECT, "smithjohn_12345_67890_hw1.ipynb": CORRECT})
+    build_zip(folder / "late-ones.zip", {"carol.ipynb": CORRECT, "smithjohn_12345_67890_hw1.ipynb": CORRECT,
+                                         "leeann_12346_67891_hw1.ipynb": CORRECT})
     direct = build_zip(tmp_path / "direct.zip", {"dave/hw.ipynb": CORRECT})
     with gather([folder, direct]) as intake:
-        assert sorted(by_id(intake)) == ["bob", "canvas-12345", "dave/hw", "late-ones/carol", "section-a/alice"]
+        assert sorted(by_id(intake)) == ["alice_2024_01_hw", "bob", "canvas-12345", "canvas-12346", "dave/hw",
+                                         "late-ones/carol", "section-a/alice"]
     plain = build_zip(tmp_path / "plain.zip", {"carol.ipynb": CORRECT})
     with gather([folder, plain]) as intake:
-        assert sorted(by_id(intake)) == ["bob", "canvas-12345", "carol", "late-ones/carol", "section-a/alice"], \
+        assert sorted(by_id(intake)) == ["alice_2024_01_hw", "bob", "canvas-12345", "canvas-12346", "carol",
+                                         "late-ones/carol", "section-a/alice"], \
             "a zip inside a folder is read as a folder of that name"
 
 

@@ -21,7 +21,8 @@ MAX_RECEIPT_BYTES = 256 * 1024  # a receipt is a few hundred bytes; a larger one
 
 
 def matches(entry: Entry) -> bool:
-    return NAME.match(entry.name.rsplit("/", 1)[-1]) is not None
+    base = entry.name.rsplit("/", 1)[-1]
+    return NAME.match(base[:-4] if base.lower().endswith(".txt") else base) is not None
 
 
 def attempts(entries: list[Entry], source: str) -> list[Attempt]:

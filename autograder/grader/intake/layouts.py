@@ -2,7 +2,10 @@
 
 Checked from the most specific sign to the least: Gradescope's ``submission_metadata.yml``; Moodle's
 ``_assignsubmission_`` folders; Blackboard's ``_attempt_<date>`` names; Canvas's ``name_userid_
-attachmentid_file``. Anything else is a plain folder of notebooks (ids: their paths).
+attachmentid_file``. A platform's names must be most of the files (a plain folder where one student
+named a notebook ``alice_2024_01_hw.ipynb`` stays a plain folder). Anything else is a plain folder of
+notebooks (ids: their paths). Files a Mac adds when re-zipping (``__MACOSX/``, ``._name``,
+``.DS_Store``) are ignored.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from autograder.grader.intake import blackboard, canvas, gradescope, moodle
 from autograder.grader.intake.attempts import Attempt, Superseded
 from autograder.grader.intake.safe_zip import Entry
 
-LAYOUTS = (("gradescope", gradescope.matches), ("moodle", moodle.matches), ("blackboard", blackboard.matches),
-           ("canvas", canvas.matches))
+BY_NAMES = (("moodle", moodle.matches), ("blackboard", blackboard.matches), ("canvas", canvas.matches))
 
 
 @dataclass
@@ -26,14 +28,22 @@ class Parsed:
 
 
 def detect(entries: list[Entry]) -> str:
-    for name, matches in LAYOUTS:
-        if any(matches(entry) for entry in entries):
+    if any(gradescope.matches(entry) for entry in entries):
+        return "gradescope"
+    for name, matches in BY_NAMES:
+        if 2 * sum(matches(entry) for entry in entries) > len(entries):
             return name
     return "folder"
 
 
+def is_clutter(entry: Entry) -> bool:
+    base = entry.name.rsplit("/", 1)[-1]
+    return entry.name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
+
+
 def parse(entries: list[Entry], source: str) -> Parsed:
     """The attempts of a detected platform's download (``folder``: none; the caller lists notebooks)."""
+    entries = [entry for entry in entries if not is_clutter(entry)]
     layout = detect(entries)
     parsed = Parsed(layout)
     if layout == "gradescope":
