@@ -343,6 +343,9 @@ def test_grading_a_canvas_zip_end_to_end(tmp_path):
     assert sorted(grades) == ["canvas-12345", "canvas-222", "escape"]
     assert float(grades["canvas-12345"]["double"]) == 0 and float(grades["canvas-222"]["double"]) > 0
     assert float(grades["canvas-12345"]["score"]) < float(grades["canvas-222"]["score"])
+    smith = json.loads((out / "results" / "canvas-12345.json").read_text(encoding="utf-8"))["extra_data"]["intake"]
+    assert smith["late"] is True and smith["student_id"] == "12345"
+    assert smith["superseded"] == [{"file_name": "smithjohn_12345_67890_hw1.ipynb", "submitted_at": "", "late": False}]
     escaped = json.loads((out / "results" / "escape.json").read_text(encoding="utf-8"))
     assert "climbs out of the zip" in escaped["extra_data"]["problem"]
     with open(out / "intake.csv", newline="", encoding="utf-8") as handle:

@@ -19,6 +19,7 @@ from autograder.grader.batch import BatchError, SubmissionFile, _unique_ids, dis
 from autograder.grader.intake import layouts
 from autograder.grader.intake.attempts import Attempt, Chosen, Superseded, choose_latest
 from autograder.grader.intake.gradescope import MetadataError
+from autograder.grader.intake.manifest import about
 from autograder.grader.intake.safe_zip import Budget, Entry, ZipUnusable, private_folder, unpack
 
 
@@ -75,7 +76,7 @@ def gather(paths: Iterable[Path], budget: Budget | None = None) -> Intake:
         attempt = chosen.attempt
         intake.chosen[chosen.id] = chosen
         path = attempt.path if attempt.path is not None else _stand_in(intake, attempt.problem)
-        plain.append(SubmissionFile(chosen.id, path, attempt.problem))
+        plain.append(SubmissionFile(chosen.id, path, attempt.problem, about=about(chosen)))
     intake.submissions = _unique_ids(plain)
     return intake
 

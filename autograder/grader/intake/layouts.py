@@ -5,7 +5,7 @@ Checked from the most specific sign to the least: Gradescope's ``submission_meta
 attachmentid_file``. A platform's names must be most of the files (a plain folder where one student
 named a notebook ``alice_2024_01_hw.ipynb`` stays a plain folder). Anything else is a plain folder of
 notebooks (ids: their paths). Files a Mac adds when re-zipping (``__MACOSX/``, ``._name``,
-``.DS_Store``) are ignored.
+``.DS_Store``) and Jupyter's ``.ipynb_checkpoints`` are ignored.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def detect(entries: list[Entry]) -> str:
 
 def is_clutter(entry: Entry) -> bool:
     base = entry.name.rsplit("/", 1)[-1]
-    return entry.name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
+    return (entry.name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
+            or ".ipynb_checkpoints" in entry.name.split("/"))
 
 
 def parse(entries: list[Entry], source: str) -> Parsed:

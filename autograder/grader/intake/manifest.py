@@ -34,6 +34,14 @@ def record(chosen: Chosen) -> dict:
             "superseded": [asdict(earlier) for earlier in chosen.superseded]}
 
 
+def about(chosen: Chosen) -> dict:
+    """What results/<id>.json says of who handed the submission in (its ``extra_data.intake``)."""
+    attempt = chosen.attempt
+    return {"platform": attempt.lms, "student": attempt.student_name, "student_id": attempt.student_key,
+            "file": attempt.file_name, "late": attempt.late, "submitted_at": attempt.submitted_at,
+            "superseded": [asdict(earlier) for earlier in chosen.superseded]}
+
+
 def read_manifest(out: Path) -> dict[str, dict]:
     """The records by submission id (empty when nothing was graded from a platform's download)."""
     try:

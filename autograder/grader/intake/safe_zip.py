@@ -106,7 +106,7 @@ def unpack(archive: Path, into: Path, budget: Budget) -> Unpacked:
                 if refusal is not None:
                     target.unlink(missing_ok=True)
                     target = None
-            seen.add(name.replace("\\", "/").casefold())
+            seen.add(name.replace("\\", "/"))
             unpacked.entries.append(Entry(name.replace("\\", "/").lstrip("/"), target,
                                           refusal and f"The file {name!r} in {archive.name} was not unpacked: "
                                           f"{refusal}.", tuple(info.date_time)))
@@ -124,7 +124,7 @@ def _refusal(info: zipfile.ZipInfo, name: str, seen: set[str], budget: Budget) -
         return "it is not a regular file"
     if info.flag_bits & 0x1:
         return "it is encrypted"
-    if name.replace("\\", "/").casefold() in seen:
+    if name.replace("\\", "/") in seen:
         return "the zip holds another file of the same name"
     if info.file_size > RATIO_FLOOR and info.file_size > budget.ratio * max(info.compress_size, 1):
         return (f"it would grow {info.file_size // max(info.compress_size, 1):,} times when unpacked (a zip bomb; "
