@@ -125,6 +125,7 @@ def _grade_intake(intake: Intake, assignment: Assignment, out: Path, paths: tupl
     records = write_manifest(out, intake.chosen.values())
     if intake.chosen and not quiet:
         platforms = sorted({chosen.attempt.lms for chosen in intake.chosen.values()})
+        click.echo(printable(f"Read {'; '.join(intake.layouts)}."), err=True)
         superseded = sum(bool(chosen.superseded) for chosen in intake.chosen.values())
         late = sum(chosen.attempt.late is True for chosen in intake.chosen.values())
         click.echo(f"{len(intake.chosen)} students from {', '.join(platforms)} downloads: latest attempt graded; "

@@ -22,6 +22,9 @@ from autograder.grader.intake.gradescope import MetadataError
 from autograder.grader.intake.manifest import about
 from autograder.grader.intake.safe_zip import Budget, Entry, ZipUnusable, private_folder, unpack
 
+DESCRIPTIONS = {"canvas": "a Canvas download", "gradescope": "a Gradescope export", "moodle": "a Moodle download",
+                "blackboard": "a Blackboard download", "folder": "a plain folder of notebooks"}
+
 
 @dataclass
 class Intake:
@@ -29,7 +32,7 @@ class Intake:
     submissions: list[SubmissionFile] = field(default_factory=list)
     chosen: dict[str, Chosen] = field(default_factory=dict)  # by submission id; platform downloads only
     messages: list[str] = field(default_factory=list)  # about the batch, not one submission
-    layouts: list[str] = field(default_factory=list)  # "canvas (submissions.zip)", ...
+    layouts: list[str] = field(default_factory=list)  # "submissions.zip as a Canvas download", ...
     workspace: Path | None = None
 
     def close(self) -> None:
@@ -106,7 +109,7 @@ def _parse(intake: Intake, entries: list[Entry], source: Path) -> layouts.Parsed
 
 def _take(intake: Intake, parsed: layouts.Parsed, prefix: str, source: Path, attempts: list[Attempt],
           history: dict, plain: list[SubmissionFile]) -> None:
-    intake.layouts.append(f"{parsed.layout} ({source})")
+    intake.layouts.append(f"{source.name} as {DESCRIPTIONS[parsed.layout]}")
     attempts += parsed.attempts
     for key, earlier in parsed.history.items():
         history.setdefault(key, []).extend(earlier)
