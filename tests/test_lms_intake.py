@@ -367,3 +367,18 @@ def test_a_zip_that_is_one_notebook_renamed_still_says_what_to_submit(tmp_path):
     archive = build_zip(tmp_path / "alice.zip", {"alice/homework.ipynb": CORRECT})
     with gather([archive]) as intake:
         assert list(by_id(intake)) == ["alice/homework"] and by_id(intake)["alice/homework"].problem is None
+
+
+def test_an_unpacked_download_is_read_like_its_zip_and_links_in_it_are_not_followed(tmp_path):
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    for name, content in CANVAS.items():
+        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    (tmp_path / "someone-else.ipynb").write_text(CORRECT, encoding="utf-8")
+    (folder / "mallory_555_900_hw1.ipynb").symlink_to(tmp_path / "someone-else.ipynb")
+    with gather([folder]) as intake:
+        found = by_id(intake)
+        assert sorted(found) == ["canvas-12345", "canvas-222", "canvas-333", "canvas-444", "canvas-555"]
+        assert found["canvas-12345"].path == folder / "smithjohn_LATE_12345_67990_hw1-1.ipynb"
+        assert "is a symbolic link; links are never followed" in found["canvas-555"].problem
+        assert found["canvas-555"].path.read_text(encoding="utf-8") == found["canvas-555"].problem
