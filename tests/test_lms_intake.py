@@ -156,9 +156,14 @@ def test_gradescope_export_maps_folders_to_submitters_and_lists_earlier_submissi
         "assignment_77_export/submission_1001/hw1.ipynb": CORRECT,
         "assignment_77_export/submission_1002/hw1.ipynb": CORRECT,
         "assignment_77_export/submission_1002/notes.txt": "scratch",
+        "assignment_77_export/submission_1002/.ipynb_checkpoints/hw1-checkpoint.ipynb": BUGGY,
+        "../outside.ipynb": CORRECT,
     })
     with gather([archive]) as intake:
-        assert sorted(by_id(intake)) == ["gradescope-9001", "gradescope-9002", "gradescope-grace@example.edu"]
+        assert sorted(by_id(intake)) == ["gradescope-9001", "gradescope-9002", "gradescope-grace@example.edu",
+                                         "outside"]
+        assert "climbs out of the zip" in by_id(intake)["outside"].problem
+        assert by_id(intake)["gradescope-9002"].problem is None, "Jupyter's checkpoint is not a second notebook"
         ada = intake.chosen["gradescope-9001"]
         assert ada.attempt.student_name == "Ada Lovelace" and ada.attempt.submitted_at.startswith("2026-11-29 21:14")
         assert [s.submitted_at[:10] for s in ada.superseded] == ["2026-11-29", "2026-11-28"], "latest first"

@@ -55,7 +55,7 @@ def attempts(entries: list[Entry], source: str) -> tuple[list[Attempt], dict[tup
                 file_name=chosen.name if chosen else str(folder), path=chosen.path if chosen else None,
                 order=(created,), submitted_at=created, problem=problem, source=source,
                 platform_ids={"sid": _text(submitter.get(":sid")), "email": _text(submitter.get(":email")),
-                              "submission": str(folder)}))
+                              "submission": str(folder), "folder": f"{root}{folder}/"}))
             history.setdefault(("gradescope", key), []).extend(earlier)
     return found, history
 

@@ -53,8 +53,7 @@ def parse(entries: list[Entry], source: str) -> Parsed:
         parsed.attempts = {"moodle": moodle, "blackboard": blackboard, "canvas": canvas}[layout].attempts(entries,
                                                                                                          source)
     claimed = {attempt.platform_ids.get("file_name") for attempt in parsed.attempts}
-    if layout == "gradescope":
-        claimed = {entry.name for entry in entries}  # files outside submission folders are not submissions
-    parsed.unclaimed = [entry for entry in entries if entry.name not in claimed
-                        and entry.name.rsplit("/", 1)[-1] not in claimed]
+    folders = tuple({attempt.platform_ids["folder"] for attempt in parsed.attempts if "folder" in attempt.platform_ids})
+    parsed.unclaimed = [entry for entry in entries if entry.name not in claimed and not gradescope.matches(entry)
+                        and entry.name.rsplit("/", 1)[-1] not in claimed and not entry.name.startswith(folders)]
     return parsed
