@@ -68,7 +68,7 @@ def main() -> None:
 @click.option("--assignment", "slug", required=True, help="Assignment slug, e.g. gradient-descent.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite, feedback/<id>.html, .md "
-                   "and .ipynb, report.html.")
+                   "and .ipynb, report.html; intake.csv and intake.json for downloads from a platform.")
 @click.option("--regrade", is_flag=True, help="Grade again even submissions whose stored result is current.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -93,6 +93,7 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
     \b
     Examples:
       autograder grade --assignment gradient-descent --out grading submissions/
+      autograder grade --assignment gradient-descent --out grading submissions.zip
       autograder grade --assignment gradient-descent --out grading --scheduler tcp://10.0.0.5:8786 submissions/
     """
     if jobs is not None and scheduler is not None:

@@ -275,6 +275,16 @@ def test_budgets_and_unreadable_zips_are_batch_messages_and_the_batch_goes_on(tm
         assert "would unpack to more than" in refused[0].problem
 
 
+def test_grade_explains_a_zip_it_cannot_use_and_exits_with_a_usage_error(tmp_path):
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / "submissions.zip").write_bytes(b"<html>Session expired</html>")
+    result = runner().invoke(main, ["grade", "--assignment", "toy", "--course", str(TEST_COURSE), "--out",
+                                    str(tmp_path / "out"), str(tmp_path / "downloads")])
+    assert result.exit_code == 2
+    assert "No *.ipynb files found" in result.stderr and "submissions.zip cannot be read as a zip" in result.stderr
+    assert "download it again" in result.stderr
+
+
 def store(out: Path, submission: str, score: float) -> None:
     gradebook = Gradebook(out / "gradebook.sqlite")
     result = results.SubmissionResult(submission, "toy", [results.TestResult("double: works", "double", score, 5,
