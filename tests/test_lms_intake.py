@@ -244,6 +244,7 @@ def test_unsafe_entries_are_refused_in_their_submission_and_nothing_leaves_the_p
         handle.writestr("big_557_902_hw1.ipynb", CORRECT + " " * 5000)
         handle.writestr("../../outside.txt", "not a submission")
         handle.writestr("fine_558_903_hw1.ipynb", CORRECT)
+        handle.writestr("./fine_558_903_hw1.ipynb", BUGGY)  # the same name again: refused, the first kept
     with gather([archive], Budget(entry_bytes=4096)) as intake:
         found = by_id(intake)
         assert "climbs out of the zip with '..'" in found["escape"].problem
@@ -259,6 +260,10 @@ def test_unsafe_entries_are_refused_in_their_submission_and_nothing_leaves_the_p
                 assert item.path.read_text(encoding="utf-8") == item.problem
     assert not (tmp_path / "escape.ipynb").exists() and not (tmp_path.parent / "outside.txt").exists()
     assert not Path("/etc/absolute.ipynb").exists()
+    twice = build_zip(tmp_path / "twice.zip", {"dup/hw.ipynb": CORRECT, "./dup/hw.ipynb": BUGGY})
+    with gather([twice]) as intake:
+        assert by_id(intake)["dup/hw"].path.read_text(encoding="utf-8") == CORRECT, "the first copy is kept"
+        assert "holds another file of the same name" in by_id(intake)["dup/hw~2"].problem
 
 
 def test_budgets_and_unreadable_zips_are_batch_messages_and_the_batch_goes_on(tmp_path):

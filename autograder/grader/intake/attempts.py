@@ -67,7 +67,8 @@ def choose_latest(attempts: Iterable[Attempt], history: dict[tuple[str, str], li
     chosen = []
     for key, theirs in by_student.items():
         notebooks = [a for a in theirs if a.is_notebook] or theirs
-        ranked = sorted(notebooks, key=lambda a: (a.order, a.file_name))
+        # On a tie (the same file twice in a zip), the copy that could be unpacked wins.
+        ranked = sorted(notebooks, key=lambda a: (a.order, a.file_name, a.problem is None))
         latest = ranked[-1]
         earlier = [Superseded(a.file_name, a.submitted_at, a.late) for a in reversed(ranked[:-1])]
         earlier += (history or {}).get(key, [])

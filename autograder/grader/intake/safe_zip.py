@@ -98,25 +98,30 @@ def unpack(archive: Path, into: Path, budget: Budget) -> Unpacked:
             name = entry_name(info)
             if name.endswith("/") or info.is_dir():
                 continue
-            refusal = _refusal(info, name, seen, budget)
+            clean = clean_name(name)
+            refusal = _refusal(info, name, clean, seen, budget)
             target = None
             if refusal is None:
-                target = into.joinpath(*PurePosixPath(name.replace("\\", "/")).parts)
+                target = into.joinpath(*clean.split("/"))
                 refusal = _extract(handle, info, target, into, budget)
-                if refusal is not None:
-                    target.unlink(missing_ok=True)
-                    target = None
-            seen.add(name.replace("\\", "/"))
-            unpacked.entries.append(Entry(name.replace("\\", "/").lstrip("/"), target,
-                                          refusal and f"The file {name!r} in {archive.name} was not unpacked: "
-                                          f"{refusal}.", tuple(info.date_time)))
+                target = None if refusal else target
+            seen.add(clean)
+            unpacked.entries.append(Entry(clean or name, target, refusal and f"The file {name!r} in {archive.name} "
+                                          f"was not unpacked: {refusal}.", tuple(info.date_time)))
         return unpacked
 
 
-def _refusal(info: zipfile.ZipInfo, name: str, seen: set[str], budget: Budget) -> str | None:
+def clean_name(name: str) -> str:
+    """The entry's path with ``/`` separators, without a leading ``/`` or ``.`` parts (``./a`` is ``a``)."""
+    return "/".join(part for part in PurePosixPath(name.replace("\\", "/")).parts if part not in ("/", "."))
+
+
+def _refusal(info: zipfile.ZipInfo, name: str, clean: str, seen: set[str], budget: Budget) -> str | None:
     problem = name_problem(name)
     if problem:
         return problem
+    if not clean:
+        return "it has no file name"
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return "it is a symbolic link (links are never followed; submit the notebook itself)"
@@ -124,7 +129,7 @@ def _refusal(info: zipfile.ZipInfo, name: str, seen: set[str], budget: Budget) -
         return "it is not a regular file"
     if info.flag_bits & 0x1:
         return "it is encrypted"
-    if name.replace("\\", "/") in seen:
+    if clean in seen:
         return "the zip holds another file of the same name"
     if info.file_size > RATIO_FLOOR and info.file_size > budget.ratio * max(info.compress_size, 1):
         return (f"it would grow {info.file_size // max(info.compress_size, 1):,} times when unpacked (a zip bomb; "
@@ -143,23 +148,32 @@ def _extract(handle: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, root:
     allowed = min(budget.entry_bytes, budget.total_bytes - budget.used_bytes,
                   max(info.file_size, 0))  # the header's size is an upper bound too: more is a lie
     ratio_cap = max(RATIO_FLOOR, budget.ratio * max(info.compress_size, 1))
-    written = 0
+    written, created = 0, False
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL|O_NOFOLLOW: never write through a link or over a file a previous entry made.
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        created = True
         with os.fdopen(descriptor, "wb") as output, handle.open(info) as source:
             while block := source.read(_CHUNK):
+                if written + len(block) > allowed or written + len(block) > ratio_cap:
+                    raise _TooBig
                 written += len(block)
-                if written > allowed or written > ratio_cap:
-                    budget.used_bytes += written - len(block)
-                    return "it unpacks to more bytes than its header declares or than the limits allow (a zip bomb)"
                 output.write(block)
+    except _TooBig:
+        problem = "it unpacks to more bytes than its header declares or than the limits allow (a zip bomb)"
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as error:
-        budget.used_bytes += written
-        return f"it cannot be unpacked ({error})"
+        problem = f"it cannot be unpacked ({error})"
+    else:
+        problem = None
     budget.used_bytes += written
-    return None
+    if problem and created:
+        target.unlink(missing_ok=True)  # only what this entry made: never an earlier entry's file
+    return problem
+
+
+class _TooBig(Exception):
+    pass
 
 
 def _size(count: int) -> str:
