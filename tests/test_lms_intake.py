@@ -402,3 +402,7 @@ def test_an_unpacked_download_is_read_like_its_zip_and_links_in_it_are_not_follo
         assert found["canvas-12345"].path == folder / "smithjohn_LATE_12345_67990_hw1-1.ipynb"
         assert "is a symbolic link; links are never followed" in found["canvas-555"].problem
         assert found["canvas-555"].path.read_text(encoding="utf-8") == found["canvas-555"].problem
+    build_zip(tmp_path / "submissions.zip", CANVAS)
+    with gather([folder, tmp_path / "submissions.zip"]) as intake:  # the download given unpacked and zipped
+        assert len(intake.submissions) == 5
+        assert [s.file_name for s in intake.chosen["canvas-12345"].superseded] == ["smithjohn_12345_67890_hw1.ipynb"]

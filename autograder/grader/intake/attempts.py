@@ -70,7 +70,13 @@ def choose_latest(attempts: Iterable[Attempt], history: dict[tuple[str, str], li
         # On a tie (the same file twice in a zip), the copy that could be unpacked wins.
         ranked = sorted(notebooks, key=lambda a: (a.order, a.file_name, a.problem is None))
         latest = ranked[-1]
-        earlier = [Superseded(a.file_name, a.submitted_at, a.late) for a in reversed(ranked[:-1])]
+        # The same file met twice (a download given unpacked and zipped) is one attempt, not a superseded one.
+        copies = {(latest.order, latest.file_name)}
+        earlier = []
+        for attempt in reversed(ranked[:-1]):
+            if (attempt.order, attempt.file_name) not in copies:
+                copies.add((attempt.order, attempt.file_name))
+                earlier.append(Superseded(attempt.file_name, attempt.submitted_at, attempt.late))
         earlier += (history or {}).get(key, [])
         chosen.append(Chosen(submission_id(*key), latest, earlier))
     return chosen
