@@ -78,5 +78,5 @@ def choose_latest(attempts: Iterable[Attempt], history: dict[tuple[str, str], li
                 copies.add((attempt.order, attempt.file_name))
                 earlier.append(Superseded(attempt.file_name, attempt.submitted_at, attempt.late))
         earlier += (history or {}).get(key, [])
-        chosen.append(Chosen(submission_id(*key), latest, earlier))
+        chosen.append(Chosen(submission_id(*key), latest, list(dict.fromkeys(earlier))))  # two exports: listed once
     return chosen
