@@ -36,6 +36,7 @@ class SubmissionFile:
     path: Path
     problem: str | None = None  # set when the file must not be graded (the message says why)
     note: str | None = None  # something the instructor should know (graded all the same)
+    about: dict | None = None  # who handed it in, as a platform's download says (results.json's extra_data.intake)
 
 
 def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
@@ -82,7 +83,7 @@ def _unique_ids(found: list[SubmissionFile]) -> list[SubmissionFile]:
         if count > 1:  # two paths map to one id: grade both, under distinct ids, and say so
             note = (f"{item.path} has the same id {item.id!r} as an earlier submission (given twice, or "
                     f"under two folders); it is graded as {item.id}~{count}.")
-            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem, note)
+            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem, note, item.about)
         unique.append(item)
     return unique
 
@@ -168,7 +169,10 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     executor = executor or InProcess()
 
     def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
-        _write_json(submission_path(out / "results", item.id, ".json"), result.to_gradescope())
+        data = result.to_gradescope()
+        if item.about is not None:
+            data["extra_data"]["intake"] = item.about
+        _write_json(submission_path(out / "results", item.id, ".json"), data)
         if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
             write_feedback(out, result, assignment, notebook=item.path)
         summary.outcomes.append(Outcome(result.submission, result.score, result.max_score,
