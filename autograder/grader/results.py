@@ -24,9 +24,13 @@ class TestResult:
     # One of the assignment's public checks (public_tests.py), shown on Gradescope beside the graded tests
     # with no points, so that students see there exactly what `autograder check` told them.
     public: bool = False
+    # A written answer not graded by a person yet (autograder.grader.written): its points are not counted,
+    # and every output says "pending" rather than showing a zero.
+    pending: bool = False
 
 
 PUBLIC_CHECK_TAG = "public check"
+PENDING_TAG = "pending"
 
 
 @dataclass
@@ -46,6 +50,11 @@ class SubmissionResult:
     def max_score(self) -> float:
         return round(sum(test.max_score for test in self.tests), 6)
 
+    @property
+    def pending_points(self) -> float:
+        """Points of written answers still to be graded by a person."""
+        return round(sum(test.max_score for test in self.tests if test.pending), 6)
+
     def function_scores(self) -> dict[str, tuple[float, float]]:
         totals: dict[str, tuple[float, float]] = {}
         for test in self.tests:
@@ -61,7 +70,9 @@ class SubmissionResult:
 
     def summary(self) -> str:
         """The top-level feedback text: score per function, then what went wrong in the notebook."""
-        lines = [f"Score: {self.score:g} / {self.max_score:g}"]
+        pending = f" ({self.pending_points:g} points pending: written answers not graded yet)" \
+            if self.pending_points else ""
+        lines = [f"Score: {self.score:g} / {self.max_score:g}{pending}"]
         lines += [f"  {name}: {score:g} / {max_score:g}" for name, (score, max_score) in self.function_scores().items()]
         if self.problem:
             lines += ["", self.problem]
@@ -95,7 +106,8 @@ class SubmissionResult:
             "tests": [
                 {"name": test.name, "number": str(number), "score": test.score, "max_score": test.max_score,
                  "status": "passed" if test.passed else "failed", "output": test.output,
-                 "output_format": "text", "tags": [test.function, *([PUBLIC_CHECK_TAG] if test.public else [])],
+                 "output_format": "text", "tags": [test.function, *([PUBLIC_CHECK_TAG] if test.public else []),
+                                                       *([PENDING_TAG] if test.pending else [])],
                  "visibility": test.visibility,
                  **({"extra_data": {"artifacts": test.artifacts}} if test.artifacts else {})}
                 for number, test in enumerate(self.tests, start=1)
@@ -114,7 +126,8 @@ class SubmissionResult:
                             score=t["score"], max_score=t["max_score"], passed=t["status"] == "passed",
                             output=t["output"], visibility=t["visibility"],
                             artifacts=list(t.get("extra_data", {}).get("artifacts", [])),
-                            public=PUBLIC_CHECK_TAG in t.get("tags", []))
+                            public=PUBLIC_CHECK_TAG in t.get("tags", []),
+                            pending=PENDING_TAG in t.get("tags", [])[1:])
                  for t in data["tests"]]
         return cls(submission=extra.get("submission", ""), assignment=extra.get("assignment", ""),
                    tests=tests, cells=[CellReport(**cell) for cell in extra.get("cells", [])],
