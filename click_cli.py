@@ -400,15 +400,22 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
         if slug not in graded:
             raise click.UsageError(f"The gradebook in {out} has no results for {slug!r} "
                                    f"(it has {', '.join(graded) or 'none'}).")
-        results = list(gradebook.results(slug))
+        try:
+            assignment = load_assignment(slug, course)
+        except AssignmentError:
+            if title is None:
+                raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
+                                       "or give its Canvas name with --title.") from None
+            assignment = None
+        # Written answers count once a person has graded them; until then the student's grade is left empty.
+        written = assignment.written if assignment is not None else ()
+        results = [gradebook.with_written(result.without_plots_and_output(), written)
+                   for result in gradebook.results(slug)]
     finally:
         gradebook.close()
     if title is None:
-        try:
-            title = load_assignment(slug, course).title
-        except AssignmentError:
-            raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
-                                   "or give its Canvas name with --title.") from None
+        assert assignment is not None
+        title = assignment.title
 
     result = match(results, students, assignment_column(title, canvas_id))
     output = output or out / "canvas.csv"

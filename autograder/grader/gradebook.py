@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.grader.results import SubmissionResult
-from autograder.grader.written import Answer, WrittenGrade, WrittenQuestion, WrittenStatus
+from autograder.grader.written import Answer, WrittenGrade, WrittenQuestion, WrittenStatus, with_written
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -157,6 +157,10 @@ class Gradebook:
         grades = self.written_grades(assignment, submission=submission)
         return [WrittenStatus(question, answers.get(question.id), grades.get((submission, question.id)))
                 for question in questions]
+
+    def with_written(self, result: SubmissionResult, questions: tuple[WrittenQuestion, ...]) -> SubmissionResult:
+        """``result`` with a test per written question: the stored grade, or pending (see written.with_written)."""
+        return with_written(result, self.written_statuses(result.assignment, result.submission, questions))
 
     def close(self) -> None:
         self.connection.close()

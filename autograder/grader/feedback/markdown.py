@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.summaries import describe, table
-from autograder.grader.feedback.view import CheckView, FeedbackView, score_text
+from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text
 
 Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
 
@@ -29,10 +29,10 @@ def render_markdown(view: FeedbackView, links: Links) -> str:
     if view.problem:
         lines += ["> **Your notebook could not be run.** " + markdown_text(view.problem), ""]
     lines += ["## Score per function", "", "| function | score | checks passed |", "|---|---:|---:|"]
-    lines += [f"| {markdown_text(f.name)} | {score_text(f.score, f.max_score)} | "
+    lines += [f"| {markdown_text(f.name)} | {function_score_text(f)} | "
               f"{sum(c.passed for c in f.checks)} of {len(f.checks)} |" for f in view.functions]
     for function in view.functions:
-        lines += ["", f"## {markdown_text(function.name)} ({score_text(function.score, function.max_score)})", ""]
+        lines += ["", f"## {markdown_text(function.name)} ({function_score_text(function)})", ""]
         for check in function.checks:
             lines += check_lines(check, links)
     lines += ["", "## Your notebook", ""]
@@ -53,6 +53,9 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
     """One check as Markdown list lines (message and plots indented under it)."""
     if check.hidden:
         return [f"- hidden test: {score_text(check.score, check.max_score)}"]
+    if check.pending:
+        return [f"- pending (- / {check.max_score:g}): {markdown_text(check.title)}", "",
+                "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
     mark = "passed" if check.passed else "**failed**"
     lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {markdown_text(check.title)}"]
     if check.message:

@@ -34,6 +34,7 @@ class CheckView:
     message: str = ""  # what differed; empty when passed or hidden
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     hidden: bool = False
+    pending: bool = False  # a written answer not graded by a person yet: shown as pending, never as a zero
 
 
 @dataclass
@@ -89,7 +90,10 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
     by_function: dict[str, list[CheckView]] = {name: [] for name in dict.fromkeys(order)}
     for test in result.tests:
         description = test.name.split(": ", 1)[1] if test.name.startswith(f"{test.function}: ") else test.name
-        if test.visibility in shown:
+        if test.pending:
+            check = CheckView(test.function, description, test.score, test.max_score, False,
+                              printable(test.output), pending=True)
+        elif test.visibility in shown:
             # Plots only where a check failed: that is where they explain something, and drawing
             # them costs about 0.1 s each, more than grading, on every passed check of a class.
             check = CheckView(test.function, description, test.score, test.max_score, test.passed,
@@ -120,3 +124,10 @@ def _cells(result: SubmissionResult) -> list[CellView]:
 
 def score_text(score: float, max_score: float) -> str:
     return f"{score:g} / {max_score:g}"
+
+
+def function_score_text(function: FunctionView) -> str:
+    """A function's (or written question's) score; "pending" while a person has not graded it."""
+    if any(check.pending for check in function.checks):
+        return f"pending (- / {function.max_score:g})"
+    return score_text(function.score, function.max_score)
