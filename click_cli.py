@@ -284,6 +284,54 @@ def build_notebooks(check_only: bool, course: Path | None) -> None:
         raise GraderFault(str(error)) from None
 
 
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("--assignment", "slug", default=None, help="Assignment (needed if the gradebook has several).")
+@click.option("--question", "question_id", default=None,
+              help="The written question's id from written.toml (needed if the assignment has several).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address without opening a browser.")
+@COURSE
+def review(out: Path, slug: str | None, question_id: str | None, port: int, no_browser: bool,
+           course: Path | None) -> None:
+    """Grade every student's answer to one written question, side by side, against its rubric.
+
+    Serves a page on 127.0.0.1 only, at an address with a random token, and opens it in a browser.
+    Keys: j/k or the arrows move between answers, n jumps to the next pending one, 1-9 toggle rubric
+    items; an adjustment and a comment complete the grade. Every change is stored in the gradebook at
+    once (a crash loses nothing saved), and grades.csv, results/ and the feedback pages follow.
+    Answers still to be graded show as "pending" everywhere, never as zero.
+
+    \b
+    Example:
+      autograder review --out grading --question many-minima
+    """
+    from autograder.grader.gradebook import Gradebook
+    from autograder.grader.review import ReviewError, choose_question, serve
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+    finally:
+        gradebook.close()
+    if slug is None:
+        if len(graded) != 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded) or 'no results'}; choose the "
+                                   "assignment with --assignment.")
+        slug = graded[0]
+    assignment = _assignment(slug, course, hidden=False)
+    try:
+        question = choose_question(assignment, question_id)
+    except ReviewError as error:
+        raise click.UsageError(str(error)) from None
+    serve(out, assignment, question, port=port, open_browser=not no_browser, echo=click.echo)
+
+
 @main.group()
 def export() -> None:
     """Hand an assignment out or grading over: the student folder, a Gradescope autograder, a Canvas CSV.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.summaries import describe, table
 from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text
+from autograder.grader.written import FUNCTION_PREFIX
 
 Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
 
@@ -56,7 +57,8 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
     if check.pending:
         return [f"- pending (- / {check.max_score:g}): {markdown_text(check.title)}", "",
                 "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
-    mark = "passed" if check.passed else "**failed**"
+    mark = "graded by hand" if check.function.startswith(FUNCTION_PREFIX) else \
+        "passed" if check.passed else "**failed**"
     lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {markdown_text(check.title)}"]
     if check.message:
         lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
