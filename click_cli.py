@@ -399,6 +399,49 @@ def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
     click.echo(f"Wrote {output}; upload it as the autograder of a Gradescope programming assignment.")
 
 
+@export.command("written-pdf")
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write the PDFs to (default: OUT/written-pdf).")
+@click.option("--assignment", "slug", default=None, help="Assignment to export (needed if the gradebook has several).")
+@COURSE
+def export_written_pdf(out: Path, output: Path | None, slug: str | None, course: Path | None) -> None:
+    """Write one PDF per submission with its written answers, for Gradescope's manual grading.
+
+    Each written question starts a new page, in order, so a Gradescope template (template.pdf, written
+    beside them) maps pages to questions. index.csv lists every PDF, its submission id and page count,
+    and the answers that ran over a page.
+
+    \b
+    Example:
+      autograder export written-pdf --out grading -o grading/written-pdf
+    """
+    from autograder.grader.exports.written_pdf import PdfExportError, write_answer_pdfs
+    from autograder.grader.gradebook import Gradebook
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    output = output or out / "written-pdf"
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+        if slug is None and len(graded) != 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded) or 'no results'}; choose the "
+                                   "assignment with --assignment.")
+        assignment = _assignment(slug or graded[0], course, hidden=False)
+        try:
+            written = write_answer_pdfs(gradebook, assignment, output)
+        except PdfExportError as error:
+            raise click.UsageError(str(error)) from None
+    finally:
+        gradebook.close()
+    longer = sum(bool(item.overflowing) for item in written)
+    click.echo(f"Wrote {len(written)} PDFs, {output / 'template.pdf'} and {output / 'index.csv'}"
+               + (f"; {longer} have an answer longer than a page (see index.csv)." if longer else "."))
+
+
 @export.command("canvas")
 @click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
