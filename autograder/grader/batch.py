@@ -192,8 +192,10 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
                 report(item, stored.result, True)
             else:
                 feedback_path(out, item.id, ".html").unlink(missing_ok=True)  # stale until the new result's is drawn
+                # Pages that show written grades are drawn here, where the gradebook is (see report()).
+                draw_there = feedback and not assignment.written
                 tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.course),
-                                         digest, item.problem, str(out) if feedback else None))
+                                         digest, item.problem, str(out) if draw_there else None))
         for task, result in executor.results(tasks):
             started = datetime.fromtimestamp(time.time() - result.execution_time, UTC)
             gradebook.store(result, task.digest, assignment.suite_version, started.isoformat(timespec="seconds"))

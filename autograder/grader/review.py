@@ -58,10 +58,17 @@ class Review:
     def __init__(self, out: Path, assignment: Assignment, question: WrittenQuestion) -> None:
         self.out, self.assignment, self.question = out, assignment, question
         self.gradebook_path = out / "gradebook.sqlite"
-        self.gradebook = Gradebook(self.gradebook_path)
+        self._gradebook: Gradebook | None = None
         self.prompt = ""
         if assignment.student_notebook.is_file():
             self.prompt = notebook_cells(assignment.student_notebook, (question,))[question.id].prompt
+
+    @property
+    def gradebook(self) -> Gradebook:
+        """Opened on first use, in the thread that serves requests (SQLite connections stay in their thread)."""
+        if self._gradebook is None:
+            self._gradebook = Gradebook(self.gradebook_path)
+        return self._gradebook
 
     def state(self) -> dict[str, Any]:
         answers = self.gradebook.answers(self.assignment.slug, self.question.id)
@@ -105,7 +112,8 @@ class Review:
                 "items": list(grade.items), "adjustment": grade.adjustment, "comment": grade.comment}
 
     def close(self) -> None:
-        self.gradebook.close()
+        if self._gradebook is not None:
+            self._gradebook.close()
 
 
 class OutputRefresher:

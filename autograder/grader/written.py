@@ -191,7 +191,7 @@ def _after_prompt(cells: list[Any], question: WrittenQuestion) -> list[str] | No
                         or _marks(after):
                     break
                 found.append(text)
-            return found
+            return found or None  # a prompt with nothing after it: the answer cell is gone
     return None
 
 

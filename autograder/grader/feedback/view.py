@@ -17,6 +17,7 @@ from typing import Any
 from autograder.grader.artifacts import is_artifact
 from autograder.grader.escaping import printable
 from autograder.grader.results import VISIBILITIES, SubmissionResult
+from autograder.grader.written import FUNCTION_PREFIX
 
 # Feedback is usually released with the grades, after the due date: everything but "hidden".
 DEFAULT_VISIBILITIES: frozenset[str] = frozenset({"visible", "after_due_date", "after_published"})
@@ -97,7 +98,8 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
             # Plots only where a check failed: that is where they explain something, and drawing
             # them costs about 0.1 s each, more than grading, on every passed check of a class.
             check = CheckView(test.function, description, test.score, test.max_score, test.passed,
-                              "" if test.passed else printable(test.output),
+                              printable(test.output) if not test.passed or test.function.startswith(FUNCTION_PREFIX)
+                              else "",  # a written answer's rubric items and comment are its feedback
                               [] if test.passed else [a for a in test.artifacts if is_artifact(a)])
         else:
             check = CheckView(test.function, "hidden test", test.score, test.max_score, test.passed, hidden=True)
