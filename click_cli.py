@@ -301,7 +301,7 @@ def review(out: Path, slug: str | None, question_id: str | None, port: int, no_b
     Serves a page on 127.0.0.1 only, at an address with a random token, and opens it in a browser.
     Keys: j/k or the arrows move between answers, n jumps to the next pending one, 1-9 toggle rubric
     items; an adjustment and a comment complete the grade. Every change is stored in the gradebook at
-    once (a crash loses nothing saved), and grades.csv, results/ and the feedback pages follow.
+    once (a crash loses nothing saved), and grades.csv and the feedback pages follow.
     Answers still to be graded show as "pending" everywhere, never as zero.
 
     \b

@@ -169,10 +169,10 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     executor = executor or InProcess()
 
     def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
-        result = gradebook.with_written(result, assignment.written)  # graded by people, or pending
         _write_json(submission_path(out / "results", item.id, ".json"), result.to_gradescope())
         if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
-            write_feedback(out, result, assignment, notebook=item.path)
+            # with the written answers' grades given by people, or "pending"
+            write_feedback(out, gradebook.with_written(result, assignment.written), assignment, notebook=item.path)
         summary.outcomes.append(Outcome(result.submission, result.score, result.max_score,
                                         result.problem is not None))
         if progress is not None:

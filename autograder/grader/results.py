@@ -25,12 +25,13 @@ class TestResult:
     # with no points, so that students see there exactly what `autograder check` told them.
     public: bool = False
     # A written answer not graded by a person yet (autograder.grader.written): its points are not counted,
-    # and every output says "pending" rather than showing a zero.
+    # and every output says "pending" rather than showing a zero. Written answers are added to a result
+    # where it is shown (grades.csv, feedback, exports), never stored with it: results.json stays what
+    # the autograder gave, as on Gradescope, where written answers are graded by hand from their PDFs.
     pending: bool = False
 
 
 PUBLIC_CHECK_TAG = "public check"
-PENDING_TAG = "pending"
 
 
 @dataclass
@@ -106,8 +107,7 @@ class SubmissionResult:
             "tests": [
                 {"name": test.name, "number": str(number), "score": test.score, "max_score": test.max_score,
                  "status": "passed" if test.passed else "failed", "output": test.output,
-                 "output_format": "text", "tags": [test.function, *([PUBLIC_CHECK_TAG] if test.public else []),
-                                                       *([PENDING_TAG] if test.pending else [])],
+                 "output_format": "text", "tags": [test.function, *([PUBLIC_CHECK_TAG] if test.public else [])],
                  "visibility": test.visibility,
                  **({"extra_data": {"artifacts": test.artifacts}} if test.artifacts else {})}
                 for number, test in enumerate(self.tests, start=1)
@@ -126,8 +126,7 @@ class SubmissionResult:
                             score=t["score"], max_score=t["max_score"], passed=t["status"] == "passed",
                             output=t["output"], visibility=t["visibility"],
                             artifacts=list(t.get("extra_data", {}).get("artifacts", [])),
-                            public=PUBLIC_CHECK_TAG in t.get("tags", []),
-                            pending=PENDING_TAG in t.get("tags", [])[1:])
+                            public=PUBLIC_CHECK_TAG in t.get("tags", []))
                  for t in data["tests"]]
         return cls(submission=extra.get("submission", ""), assignment=extra.get("assignment", ""),
                    tests=tests, cells=[CellReport(**cell) for cell in extra.get("cells", [])],

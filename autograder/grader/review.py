@@ -3,8 +3,8 @@
 The page shows every stored answer to one written question side by side, against the question's
 rubric; keys move between answers (j/k or the arrows, n: next pending) and toggle rubric items (1-9).
 Each change is a POST that stores the grade in the gradebook, committed before the reply, so a crash
-loses at most the change in flight. The outputs that show grades (``grades.csv``, ``results/<id>.json``
-and the feedback pages) are rewritten in the background after each change.
+loses at most the change in flight. The outputs that show written grades (``grades.csv`` and the
+feedback pages) are rewritten in the background after each change.
 
 Built on the standard library's ``http.server``: a few routes for one person need no framework, and
 the grader's dependencies stay as they are. It is protected as a local tool should be:
@@ -40,7 +40,6 @@ from autograder.grader.batch import write_grades_csv
 from autograder.grader.escaping import csv_cell
 from autograder.grader.feedback import write_feedback
 from autograder.grader.gradebook import Gradebook, now
-from autograder.grader.output_paths import submission_path
 from autograder.grader.review_page import render_page
 from autograder.grader.written import WrittenQuestion, grade_from_form, notebook_cells
 
@@ -119,7 +118,7 @@ class Review:
 class OutputRefresher:
     """Rewrites the outputs that show written grades, in a thread of its own, after each change.
 
-    A submission's results/<id>.json and feedback pages are rewritten once per burst of changes, then
+    A submission's feedback pages are rewritten once per burst of changes, then
     grades.csv (its rows stay those of the last batch). The gradebook is the record: if this process
     dies, ``autograder grade`` with the same --out (or the next review) rewrites them."""
 
@@ -171,11 +170,6 @@ class OutputRefresher:
         if stored is None:
             return
         result = gradebook.with_written(stored.result, self.assignment.written)
-        path = submission_path(self.out / "results", submission, ".json")
-        if path.exists():
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(json.dumps(result.to_gradescope(), indent=2), encoding="utf-8")
-            temporary.replace(path)
         if (self.out / "feedback").is_dir():
             notebook = gradebook.notebook_of(self.assignment.slug, submission)
             write_feedback(self.out, result, self.assignment,
