@@ -58,6 +58,7 @@ def main() -> None:
       autograder grade --assignment gradient-descent --out grading submissions/
       autograder check --assignment gradient-descent my-notebook.ipynb
       autograder validate gradient-descent
+      autograder review --out grading --question many-minima
     """
 
 
@@ -341,6 +342,7 @@ def export() -> None:
       autograder export student gradient-descent -o gradient-descent-student
       autograder export gradescope gradient-descent -o autograder.zip
       autograder export canvas --out grading --roster roster.csv -o canvas.csv
+      autograder export written-pdf --out grading
     """
 
 
