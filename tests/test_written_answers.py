@@ -15,6 +15,7 @@ import pytest
 
 from autograder.grader.assignment import AssignmentError, load_assignment
 from autograder.grader.batch import discover, grade_batch
+from autograder.grader.escaping import printable
 from autograder.grader.exports.canvas import match, write_canvas_csv
 from autograder.grader.exports.roster import Student
 from autograder.grader.gradebook import Gradebook, now
@@ -401,7 +402,8 @@ def test_the_view_listens_on_localhost_and_needs_its_token(review_server):
     assert request(server, "GET", "/?token=t0ken", Host="evil.example:80")[0] == 403  # DNS rebinding
     assert request(server, "GET", "/api/state")[0] == 403
     status, state = request(server, "GET", "/api/state", X_Review_Token="t0ken")
-    assert status == 200 and state["answers"][0]["answer"] == HOSTILE  # as data; the page shows it as text
+    # As data, less terminal control sequences; the page shows it as text (the browser test checks that).
+    assert status == 200 and state["answers"][0]["answer"] == printable(HOSTILE) != HOSTILE
 
 
 def test_grades_are_posted_only_as_json_with_the_token_from_the_view(review_server):
@@ -426,3 +428,29 @@ def test_grades_are_posted_only_as_json_with_the_token_from_the_view(review_serv
     assert status == 200 and reply["score"] == 1
     assert stored.written_grades("toy")[("amy", "why")].comment == "ok"
     stored.close()
+
+
+def test_outputs_a_crash_left_stale_are_redrawn_when_the_view_starts(tmp_path, written_toy):
+    from autograder.grader.batch import write_grades_csv
+    from autograder.grader.review import OutputRefresher
+
+    out = tmp_path / "out"
+    (out / "feedback").mkdir(parents=True)
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    result = SubmissionResult("amy", "toy")
+    gradebook.store(result, "digest", written_toy.suite_version, now())
+    answer = Answer("why", "Because.")
+    gradebook.store_answers("toy", "amy", {"why": answer}, tmp_path / "gone.ipynb")
+    write_grades_csv(out / "grades.csv", written_toy, [gradebook.with_written(result, written_toy.written)])
+    # Graded in a session that died before it rewrote anything:
+    gradebook.store_written_grade("toy", "amy", grade_from_form(written_toy.written[0], {"items": ["1"]}, answer,
+                                                                now()))
+    gradebook.close()
+    assert read_rows(out / "grades.csv")["amy"]["written:why"] == "pending"
+    messages: list[str] = []
+    refresher = OutputRefresher(out, written_toy, messages.append)
+    refresher.catch_up()
+    refresher.stop()
+    assert messages == []
+    assert read_rows(out / "grades.csv")["amy"]["written:why"] == "1"
+    assert "Names the gradient." in (out / "feedback" / "amy.html").read_text(encoding="utf-8")

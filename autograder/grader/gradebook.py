@@ -82,6 +82,11 @@ class Gradebook:
     def assignments(self) -> list[str]:
         return [row[0] for row in self.connection.execute("SELECT DISTINCT assignment FROM results ORDER BY 1")]
 
+    def submissions(self, assignment: str) -> list[str]:
+        """The ids of the stored results of ``assignment``, in order."""
+        return [row[0] for row in self.connection.execute(
+            "SELECT submission FROM results WHERE assignment=? ORDER BY submission", (assignment,))]
+
     def results(self, assignment: str, only: Container[str] | None = None) -> Iterator[SubmissionResult]:
         """The stored results of ``assignment`` (those whose id is in ``only``, when given), by submission
         id, one at a time: a gradebook of thousands is never all in memory."""

@@ -29,6 +29,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -37,8 +38,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from autograder.grader.assignment import Assignment
 from autograder.grader.batch import write_grades_csv
-from autograder.grader.escaping import csv_cell
-from autograder.grader.feedback import write_feedback
+from autograder.grader.escaping import csv_cell, printable
+from autograder.grader.feedback import feedback_path, write_feedback
 from autograder.grader.gradebook import Gradebook, now
 from autograder.grader.review_page import render_page
 from autograder.grader.written import WrittenQuestion, grade_from_form, notebook_cells
@@ -73,15 +74,15 @@ class Review:
         answers = self.gradebook.answers(self.assignment.slug, self.question.id)
         graded = {key[0]: grade for key, grade in
                   self.gradebook.written_grades(self.assignment.slug, question=self.question.id).items()}
-        known = [row[0] for row in self.gradebook.connection.execute(
-            "SELECT submission FROM results WHERE assignment=? ORDER BY submission", (self.assignment.slug,))]
+        known = self.gradebook.submissions(self.assignment.slug)
         rows = []
         for submission in sorted(set(known) | set(answers)):
             answer = answers.get(submission)
             grade = graded.get(submission)
-            rows.append({
-                "submission": submission,
-                "answer": answer.text if answer else "",
+            rows.append({  # shown as text by the page; terminal control characters removed here
+                "submission": printable(submission),
+                "id": submission,
+                "answer": printable(answer.text) if answer else "",
                 "found": bool(answer and answer.found),
                 "blank": answer.blank if answer else True,
                 "truncated": answer.truncated if answer else 0,
@@ -129,6 +130,20 @@ class OutputRefresher:
         self.stopping = False
         self.thread = threading.Thread(target=self._run, name="review-outputs", daemon=True)
         self.thread.start()
+
+    def catch_up(self) -> None:
+        """Queue the submissions whose feedback page is older than a written grade (a session that crashed
+        before rewriting it)."""
+        gradebook = Gradebook(self.out / "gradebook.sqlite")
+        try:
+            grades = gradebook.written_grades(self.assignment.slug)
+        finally:
+            gradebook.close()
+        for (submission, _), grade in grades.items():
+            page = feedback_path(self.out, submission, ".html")
+            drawn = datetime.fromtimestamp(page.stat().st_mtime, UTC).isoformat() if page.exists() else ""
+            if grade.graded_at > drawn:
+                self.changed(submission)
 
     def changed(self, submission: str) -> None:
         with self.condition:
@@ -307,6 +322,7 @@ def serve(out: Path, assignment: Assignment, question: WrittenQuestion, *, port:
 
     review = Review(out, assignment, question)
     refresher = OutputRefresher(out, assignment, lambda message: print(message, file=sys.stderr))
+    refresher.catch_up()
     server = make_server(review, refresher, port)
     address = url(server)
     def stop(*_: object) -> None:

@@ -124,7 +124,7 @@ async function save(change) {
   const row = state.answers[current];
   if (!row) return;
   const grade = row.grade || {items: [], adjustment: 0, comment: ""};
-  const body = {submission: row.submission, items: grade.items, adjustment: grade.adjustment,
+  const body = {submission: row.id, items: grade.items, adjustment: grade.adjustment,
                 comment: grade.comment, ...change};
   // Shown at once, so that a second key pressed before the reply builds on the first.
   row.grade = {items: body.items, adjustment: body.adjustment, comment: body.comment,
