@@ -454,3 +454,11 @@ def test_outputs_a_crash_left_stale_are_redrawn_when_the_view_starts(tmp_path, w
     assert messages == []
     assert read_rows(out / "grades.csv")["amy"]["written:why"] == "1"
     assert "Names the gradient." in (out / "feedback" / "amy.html").read_text(encoding="utf-8")
+
+
+def test_thousands_of_marked_cells_are_cut_to_the_budget(written_toy):
+    cells = [{"cell_type": "markdown", "metadata": {"autograder": {ANSWER_MARK: "why"}}, "source": "y" * 1000}
+             for _ in range(5000)]
+    answer = answers_in_document({"cells": cells}, written_toy.written)["why"]
+    assert len(answer.text) == MAX_ANSWER_CHARS and answer.text.startswith("y" * 1000 + "\n\n")
+    assert answer.truncated == 5000 * 1000 + 4999 * 2 - MAX_ANSWER_CHARS

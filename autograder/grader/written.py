@@ -173,10 +173,24 @@ def answers_in_document(document: dict[str, Any], questions: tuple[WrittenQuesti
         if marked is None:
             answers[question.id] = Answer(question.id, "", found=False)
             continue
-        text = "\n\n".join(part.strip("\n") for part in marked)
-        cut = max(0, len(text) - MAX_ANSWER_CHARS)
-        answers[question.id] = Answer(question.id, text[:MAX_ANSWER_CHARS], truncated=cut)
+        text, cut = _joined_within_budget(marked)
+        answers[question.id] = Answer(question.id, text, truncated=cut)
     return answers
+
+
+def _joined_within_budget(parts: list[str]) -> tuple[str, int]:
+    """The parts joined by blank lines, cut to MAX_ANSWER_CHARS, and how many characters were cut.
+    Never builds more than the budget: a notebook may hold thousands of marked cells."""
+    kept: list[str] = []
+    size = cut = 0
+    for part in parts:
+        piece = ("\n\n" if kept else "") + part.strip("\n")
+        room = MAX_ANSWER_CHARS - size
+        if room > 0:
+            kept.append(piece[:room])
+            size += min(len(piece), room)
+        cut += max(0, len(piece) - max(room, 0))
+    return "".join(kept), cut
 
 
 def _after_prompt(cells: list[Any], question: WrittenQuestion) -> list[str] | None:
