@@ -207,9 +207,11 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         executor.close()
     try:
         # Read back once for both outputs, less the plot data and printed output neither needs.
-        results = [gradebook.with_written(result.without_plots_and_output(), assignment.written)
+        results = [result.without_plots_and_output()
                    for result in gradebook.results(assignment.slug, summary.submission_ids())]
-        write_grades_csv(out / "grades.csv", assignment, results)
+        # grades.csv shows the written answers' grades (or pending); the report is about the autograder's tests.
+        write_grades_csv(out / "grades.csv", assignment,
+                         [gradebook.with_written(result, assignment.written) for result in results])
         if feedback:
             write_report(out, assignment, results)
     finally:
