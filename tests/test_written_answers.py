@@ -283,7 +283,7 @@ def test_written_grades_flow_into_grades_csv_results_feedback_and_canvas(tmp_pat
     assert rows["amy"]["written:why"] == "pending" and rows["amy"]["pending"] == "3"
     assert rows["amy"]["score"] == "5" and rows["amy"]["max_score"] == "8"
     page = (out / "feedback" / "amy.html").read_text(encoding="utf-8")
-    assert "pending" in page and "not counted yet" in page
+    assert "Score: 5 / 8 (3 points pending: written answers not graded yet)" in page and "not counted yet" in page
 
     gradebook = Gradebook(out / "gradebook.sqlite")
     assert gradebook.answers("toy", "why")["amy"].text == "Because " + HOSTILE

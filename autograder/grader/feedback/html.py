@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from autograder.grader.feedback.page import document, escape, figure, html_table, meter
-from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text
+from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text, total_score_text
 from autograder.grader.written import FUNCTION_PREFIX
 
 Images = dict[int, bytes | None]  # PNG of each artifact, by id() of the artifact dict
@@ -13,7 +13,7 @@ def render_html(view: FeedbackView, images: Images) -> str:
     parts = [f"<h1>{escape(view.title)}</h1>",
              f'<p class="muted">Feedback for <strong>{escape(view.submission)}</strong></p>',
              f'<div class="card"><div class="row"><h2 style="margin: 0">Score: '
-             f"{escape(score_text(view.score, view.max_score))}</h2>{meter(view.score, view.max_score)}</div></div>"]
+             f"{escape(total_score_text(view))}</h2>{meter(view.score, view.max_score)}</div></div>"]
     if view.problem:
         parts.append('<div class="problem"><strong>Your notebook could not be run.</strong><br>'
                      f"{escape(view.problem)}</div>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.summaries import describe, table
-from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text
+from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text, total_score_text
 from autograder.grader.written import FUNCTION_PREFIX
 
 Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
@@ -26,7 +26,7 @@ def _cell_text(value: str) -> str:
 
 def render_markdown(view: FeedbackView, links: Links) -> str:
     lines = [f"# {markdown_text(view.title)}", "", f"Feedback for **{markdown_text(view.submission)}**", "",
-             f"**Score: {score_text(view.score, view.max_score)}**", ""]
+             f"**Score: {total_score_text(view)}**", ""]
     if view.problem:
         lines += ["> **Your notebook could not be run.** " + markdown_text(view.problem), ""]
     lines += ["## Score per function", "", "| function | score | checks passed |", "|---|---:|---:|"]

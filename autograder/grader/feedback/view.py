@@ -128,6 +128,13 @@ def score_text(score: float, max_score: float) -> str:
     return f"{score:g} / {max_score:g}"
 
 
+def total_score_text(view: FeedbackView) -> str:
+    """The total, saying how many points of written answers are still to be graded."""
+    pending = sum(check.max_score for check in view.checks if check.pending)
+    suffix = f" ({pending:g} points pending: written answers not graded yet)" if pending else ""
+    return score_text(view.score, view.max_score) + suffix
+
+
 def function_score_text(function: FunctionView) -> str:
     """A function's (or written question's) score; "pending" while a person has not graded it."""
     if any(check.pending for check in function.checks):
