@@ -440,7 +440,8 @@ def export_written_pdf(out: Path, output: Path | None, slug: str | None, course:
     finally:
         gradebook.close()
     longer = sum(bool(item.overflowing) for item in written)
-    click.echo(f"Wrote {len(written)} PDFs, {output / 'template.pdf'} and {output / 'index.csv'}"
+    click.echo(f"Wrote {len(written)} PDF{'' if len(written) == 1 else 's'} of answers, {output / 'template.pdf'} "
+               f"and {output / 'index.csv'}"
                + (f"; {longer} have an answer longer than a page (see index.csv)." if longer else "."))
 
 

@@ -462,3 +462,30 @@ def test_thousands_of_marked_cells_are_cut_to_the_budget(written_toy):
     answer = answers_in_document({"cells": cells}, written_toy.written)["why"]
     assert len(answer.text) == MAX_ANSWER_CHARS and answer.text.startswith("y" * 1000 + "\n\n")
     assert answer.truncated == 5000 * 1000 + 4999 * 2 - MAX_ANSWER_CHARS
+
+
+# --- the commands ---------------------------------------------------------------------------------------------
+
+def test_the_commands_say_what_is_missing_and_export_the_pdfs(tmp_path, written_toy):
+    from click.testing import CliRunner
+
+    from click_cli import main
+
+    runner = CliRunner()
+    course = str(written_toy.course)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = runner.invoke(main, ["review", "--out", str(empty), "--course", course, "--no-browser"])
+    assert missing.exit_code == 2 and "grade the submissions first" in missing.output
+    out = tmp_path / "out"
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    gradebook.store(SubmissionResult("amy", "toy"), "digest", written_toy.suite_version, now())
+    gradebook.store_answers("toy", "amy", {"why": Answer("why", "Because.")}, tmp_path / "amy.ipynb")
+    gradebook.close()
+    several = runner.invoke(main, ["review", "--out", str(out), "--course", course, "--no-browser"])
+    assert several.exit_code == 2 and "several written questions (why, what-next)" in several.output
+    unknown = runner.invoke(main, ["review", "--out", str(out), "--course", course, "--question", "nope"])
+    assert unknown.exit_code == 2 and "no written question 'nope'" in unknown.output
+    exported = runner.invoke(main, ["export", "written-pdf", "--out", str(out), "--course", course])
+    assert exported.exit_code == 0, exported.output
+    assert "Wrote 1 PDF of answers" in exported.output and (out / "written-pdf" / "amy.pdf").stat().st_size > 1000
