@@ -28,10 +28,11 @@ import json
 import secrets
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -58,23 +59,28 @@ class Review:
     def __init__(self, out: Path, assignment: Assignment, question: WrittenQuestion) -> None:
         self.out, self.assignment, self.question = out, assignment, question
         self.gradebook_path = out / "gradebook.sqlite"
-        self._gradebook: Gradebook | None = None
+        self.lock = threading.Lock()  # one request at a time reads or writes grades
         self.prompt = ""
         if assignment.student_notebook.is_file():
             self.prompt = notebook_cells(assignment.student_notebook, (question,))[question.id].prompt
 
-    @property
-    def gradebook(self) -> Gradebook:
-        """Opened on first use, in the thread that serves requests (SQLite connections stay in their thread)."""
-        if self._gradebook is None:
-            self._gradebook = Gradebook(self.gradebook_path)
-        return self._gradebook
+    @contextmanager
+    def gradebook(self) -> Iterator[Gradebook]:
+        """The gradebook, opened for one request (an SQLite connection belongs to the thread that opened it;
+        opening one costs about a millisecond)."""
+        with self.lock:
+            gradebook = Gradebook(self.gradebook_path)
+            try:
+                yield gradebook
+            finally:
+                gradebook.close()
 
     def state(self) -> dict[str, Any]:
-        answers = self.gradebook.answers(self.assignment.slug, self.question.id)
-        graded = {key[0]: grade for key, grade in
-                  self.gradebook.written_grades(self.assignment.slug, question=self.question.id).items()}
-        known = self.gradebook.submissions(self.assignment.slug)
+        with self.gradebook() as gradebook:
+            answers = gradebook.answers(self.assignment.slug, self.question.id)
+            graded = {key[0]: grade for key, grade in
+                      gradebook.written_grades(self.assignment.slug, question=self.question.id).items()}
+            known = gradebook.submissions(self.assignment.slug)
         rows = []
         for submission in sorted(set(known) | set(answers)):
             answer = answers.get(submission)
@@ -102,18 +108,14 @@ class Review:
         submission = data.get("submission")
         if not isinstance(submission, str):
             raise ValueError("submission must be a submission id.")
-        answers = self.gradebook.answers(self.assignment.slug, self.question.id)
-        known = self.gradebook.get(self.assignment.slug, submission) is not None
-        if submission not in answers and not known:
-            raise ValueError(f"There is no submission {submission!r} in this gradebook.")
-        grade = grade_from_form(self.question, data, answers.get(submission), now())
-        self.gradebook.store_written_grade(self.assignment.slug, submission, grade)
+        with self.gradebook() as gradebook:
+            answers = gradebook.answers(self.assignment.slug, self.question.id)
+            if submission not in answers and submission not in gradebook.submissions(self.assignment.slug):
+                raise ValueError(f"There is no submission {submission!r} in this gradebook.")
+            grade = grade_from_form(self.question, data, answers.get(submission), now())
+            gradebook.store_written_grade(self.assignment.slug, submission, grade)
         return {"submission": submission, "score": grade.score, "graded_at": grade.graded_at,
                 "items": list(grade.items), "adjustment": grade.adjustment, "comment": grade.comment}
-
-    def close(self) -> None:
-        if self._gradebook is not None:
-            self._gradebook.close()
 
 
 class OutputRefresher:
@@ -202,7 +204,7 @@ class OutputRefresher:
 
 
 def make_server(review: Review, refresher: OutputRefresher | None, port: int = 0,
-                token: str | None = None) -> HTTPServer:
+                token: str | None = None) -> ThreadingHTTPServer:
     """The grading view's server on 127.0.0.1 (``port`` 0: any free port); its URL is :func:`url`."""
     token = token or secrets.token_urlsafe(32)
 
@@ -290,13 +292,14 @@ def make_server(review: Review, refresher: OutputRefresher | None, port: int = 0
                 refresher.changed(saved["submission"])
             return self._json(HTTPStatus.OK, saved)
 
-    # One request at a time: one person grades, and the gradebook's connection stays in one thread.
-    server = HTTPServer(("127.0.0.1", port), Handler)
+    # Threads: a browser may hold an idle connection open, which must not stall the next request.
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
     server.review_token = token  # type: ignore[attr-defined]
     return server
 
 
-def url(server: HTTPServer) -> str:
+def url(server: ThreadingHTTPServer) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/?token={server.review_token}"  # type: ignore[attr-defined]
 
 
@@ -342,5 +345,4 @@ def serve(out: Path, assignment: Assignment, question: WrittenQuestion, *, port:
     finally:
         server.server_close()
         refresher.stop()
-        review.close()
         echo("Stopped; every grade is in the gradebook, and grades.csv and the feedback pages are up to date.")
