@@ -61,6 +61,7 @@ def main() -> None:
       autograder grade --assignment gradient-descent --out grading submissions/
       autograder check --assignment gradient-descent my-notebook.ipynb
       autograder validate gradient-descent
+      autograder review --out grading --question many-minima
     """
 
 
@@ -314,6 +315,54 @@ def build_notebooks(check_only: bool, course: Path | None) -> None:
         raise GraderFault(str(error)) from None
 
 
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("--assignment", "slug", default=None, help="Assignment (needed if the gradebook has several).")
+@click.option("--question", "question_id", default=None,
+              help="The written question's id from written.toml (needed if the assignment has several).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address without opening a browser.")
+@COURSE
+def review(out: Path, slug: str | None, question_id: str | None, port: int, no_browser: bool,
+           course: Path | None) -> None:
+    """Grade every student's answer to one written question, side by side, against its rubric.
+
+    Serves a page on 127.0.0.1 only, at an address with a random token, and opens it in a browser.
+    Keys: j/k or the arrows move between answers, n jumps to the next pending one, 1-9 toggle rubric
+    items; an adjustment and a comment complete the grade. Every change is stored in the gradebook at
+    once (a crash loses nothing saved), and grades.csv and the feedback pages follow.
+    Answers still to be graded show as "pending" everywhere, never as zero.
+
+    \b
+    Example:
+      autograder review --out grading --question many-minima
+    """
+    from autograder.grader.gradebook import Gradebook
+    from autograder.grader.review import ReviewError, choose_question, serve
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+    finally:
+        gradebook.close()
+    if slug is None:
+        if len(graded) != 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded) or 'no results'}; choose the "
+                                   "assignment with --assignment.")
+        slug = graded[0]
+    assignment = _assignment(slug, course, hidden=False)
+    try:
+        question = choose_question(assignment, question_id)
+    except ReviewError as error:
+        raise click.UsageError(str(error)) from None
+    serve(out, assignment, question, port=port, open_browser=not no_browser, echo=click.echo)
+
+
 @main.group()
 def export() -> None:
     """Hand an assignment out or grading over: the student folder, a Gradescope autograder, a Canvas CSV.
@@ -324,6 +373,7 @@ def export() -> None:
       autograder export gradescope gradient-descent -o autograder.zip
       autograder export canvas --out grading -o canvas.csv
       autograder export canvas-feedback --out grading -o feedback.zip
+      autograder export written-pdf --out grading
     """
 
 
@@ -380,6 +430,50 @@ def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
     except WheelError as error:
         raise GraderFault(str(error)) from None
     click.echo(f"Wrote {output}; upload it as the autograder of a Gradescope programming assignment.")
+
+
+@export.command("written-pdf")
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write the PDFs to (default: OUT/written-pdf).")
+@click.option("--assignment", "slug", default=None, help="Assignment to export (needed if the gradebook has several).")
+@COURSE
+def export_written_pdf(out: Path, output: Path | None, slug: str | None, course: Path | None) -> None:
+    """Write one PDF per submission with its written answers, for Gradescope's manual grading.
+
+    Each written question starts a new page, in order, so a Gradescope template (template.pdf, written
+    beside them) maps pages to questions. index.csv lists every PDF, its submission id and page count,
+    and the answers that ran over a page.
+
+    \b
+    Example:
+      autograder export written-pdf --out grading -o grading/written-pdf
+    """
+    from autograder.grader.exports.written_pdf import PdfExportError, write_answer_pdfs
+    from autograder.grader.gradebook import Gradebook
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    output = output or out / "written-pdf"
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+        if slug is None and len(graded) != 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded) or 'no results'}; choose the "
+                                   "assignment with --assignment.")
+        assignment = _assignment(slug or graded[0], course, hidden=False)
+        try:
+            written = write_answer_pdfs(gradebook, assignment, output)
+        except PdfExportError as error:
+            raise click.UsageError(str(error)) from None
+    finally:
+        gradebook.close()
+    longer = sum(bool(item.overflowing) for item in written)
+    click.echo(f"Wrote {len(written)} PDF{'' if len(written) == 1 else 's'} of answers, {output / 'template.pdf'} "
+               f"and {output / 'index.csv'}"
+               + (f"; {longer} have an answer longer than a page (see index.csv)." if longer else "."))
 
 
 @export.command("canvas")
@@ -441,15 +535,22 @@ def export_canvas(out: Path, roster: Path | None, output: Path | None, slug: str
         if slug not in graded:
             raise click.UsageError(f"The gradebook in {out} has no results for {slug!r} "
                                    f"(it has {', '.join(graded) or 'none'}).")
-        results = list(gradebook.results(slug))
+        try:
+            assignment = load_assignment(slug, course)
+        except AssignmentError:
+            if title is None:
+                raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
+                                       "or give its Canvas name with --title.") from None
+            assignment = None
+        # Written answers count once a person has graded them; until then the student's grade is left empty.
+        written = assignment.written if assignment is not None else ()
+        results = [gradebook.with_written(result.without_plots_and_output(), written)
+                   for result in gradebook.results(slug)]
     finally:
         gradebook.close()
     if title is None:
-        try:
-            title = load_assignment(slug, course).title
-        except AssignmentError:
-            raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
-                                   "or give its Canvas name with --title.") from None
+        assert assignment is not None
+        title = assignment.title
 
     result = match(results, students, assignment_column(title, canvas_id))
     output = output or out / "canvas.csv"
