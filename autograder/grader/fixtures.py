@@ -129,6 +129,10 @@ class Feedback:
         series = [(student_label, student)] + ([(reference_label, reference)] if reference is not None else [])
         self._add(artifacts.bars, title, categories, series, y_label=y_label, log_y=log)
 
+    def figure(self, plotted: PlottedFigure, *, title: str = "your figure, as the grader read it") -> None:
+        """A figure the notebook drew (from ``submission.figures``), redrawn from its numbers on the page."""
+        self._add(artifacts.figure, title, plotted)
+
     def snapshot(self) -> list[dict[str, Any]]:
         return list(self._artifacts)
 
