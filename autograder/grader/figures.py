@@ -22,7 +22,7 @@ from autograder.grader.escaping import printable
 from autograder.worker.figures import LIMITS, SCALES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: they hold arrays
 class PlottedLine:
     label: str
     x: np.ndarray  # float64, at most LIMITS.max_points
@@ -34,7 +34,7 @@ class PlottedLine:
         return self.points == self.y.size
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: they hold arrays
 class PlottedAxes:
     title: str
     x_label: str
@@ -45,7 +45,7 @@ class PlottedAxes:
     lines: tuple[PlottedLine, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: they hold arrays
 class PlottedFigure:
     number: int | None
     title: str
