@@ -14,6 +14,7 @@ Expected winners of ``pick_learning_rate`` come from ``reference.pick_learning_r
 built so that the winner leads by a margin far above round-off.
 """
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -406,26 +407,36 @@ class TracePlot:
     lines: dict[float, figures.PlottedLine]  # rate -> the line holding that run's losses
 
 
-def find_trace_plot(submission, problems, feedback) -> TracePlot:
-    """Look through every axes the notebook drew for lines holding the runs' losses; record the figure (or,
-    when none matches, the notebook's first figure) and the expected runs for the feedback page."""
+def find_trace_plot(submission, problems) -> TracePlot:
+    """Look through every axes the notebook drew for lines holding the runs' losses; keep the axes holding most."""
     expected = expected_plot_losses(problems)
     best = TracePlot(None, None, {})
     for figure, axes in figures.all_axes(submission.figures):
         found = {}
         for lr, losses in expected.items():
-            match = next((line for line in axes.lines if line not in found.values()
+            match = next((line for line in axes.lines if all(line is not other for other in found.values())
                           and figures.holds_values(line, losses)), None)
             if match is not None:
                 found[lr] = match
         if len(found) > len(best.lines):
             best = TracePlot(figure, axes, found)
-    shown = best.figure or next(iter(submission.figures), None)
-    if shown is not None:
-        feedback.figure(shown)
-    feedback.traces([(f"lr = {lr:g}", losses) for lr, losses in expected.items()],
-                    title="the losses the three runs give (the values your lines should hold)")
     return best
+
+
+@contextlib.contextmanager
+def shown_when_wrong(feedback, submission, plot: TracePlot, expected: dict[float, np.ndarray] | None = None):
+    """On a failure, put the figure the check looked at (as the grader read it) on the feedback page, with
+    the runs' losses when ``expected`` is given. Passed checks record nothing: a figure is kilobytes of data."""
+    try:
+        yield
+    except AssertionError:
+        shown = plot.figure or next(iter(submission.figures), None)
+        if shown is not None:
+            feedback.figure(shown)
+        if expected is not None:
+            feedback.traces([(f"lr = {lr:g}", losses) for lr, losses in expected.items()],
+                            title="the losses of the three runs (what the lines of your trace plot should hold)")
+        raise
 
 
 def require_a_run(plot: TracePlot, submission) -> None:
@@ -442,51 +453,58 @@ def require_a_run(plot: TracePlot, submission) -> None:
     "the start, then the loss after each step) against the step number."])
 def test_trace_plot_lines(submission, problems, feedback):
     """draws the three runs' losses per step as three lines of one axes"""
-    plot = find_trace_plot(submission, problems, feedback)
-    require_a_run(plot, submission)
-    missing = [f"{lr:g}" for lr in PLOT_RATES if lr not in plot.lines]
-    assert not missing, (f"The axes holding your trace plot has no line whose y values are the 51 losses of the run "
-                         f"with lr = {' or '.join(missing)} (50 steps from w = (1, 1); the loss at the start first). "
-                         "All three runs belong on the same axes.")
-    sideways = [f"{lr:g}" for lr, line in plot.lines.items() if not figures.increasing(line.x)]
-    assert not sideways, (f"The line of lr = {', '.join(sideways)} does not run along the step number: its x values "
-                          "should increase with the step (plot the losses against range(51), or on their own).")
+    plot = find_trace_plot(submission, problems)
+    with shown_when_wrong(feedback, submission, plot, expected_plot_losses(problems)):
+        require_a_run(plot, submission)
+        missing = [f"{lr:g}" for lr in PLOT_RATES if lr not in plot.lines]
+        assert not missing, (f"The axes holding your trace plot has no line whose y values are the 51 losses of the "
+                             f"run with lr = {' or '.join(missing)} (50 steps from w = (1, 1); the loss at the start "
+                             "first). All three runs belong on the same axes.")
+        sideways = [f"{lr:g}" for lr, line in plot.lines.items() if not figures.increasing(line.x)]
+        assert not sideways, (f"The line of lr = {', '.join(sideways)} does not run along the step number: its x "
+                              "values should increase with the step (plot the losses against range(51), or on their "
+                              "own).")
 
 
+# The other checks look at the axes that holds the runs; when there is none, the check above shows the figures.
 @pytest.mark.graded("trace_plot", points=0.5, states=["Give the axes a log-scale y axis"])
 def test_trace_plot_log_scale(submission, problems, feedback):
     """gives the trace plot a log-scale y axis"""
-    plot = find_trace_plot(submission, problems, feedback)
+    plot = find_trace_plot(submission, problems)
     require_a_run(plot, submission)
-    assert plot.axes.y_scale == "log", (f"The y axis of your trace plot has a {plot.axes.y_scale} scale; give it a "
-                                        "log scale (ax.set_yscale(\"log\") or plt.semilogy), so that all three "
-                                        "runs can be read on it.")
+    with shown_when_wrong(feedback, submission, plot):
+        assert plot.axes.y_scale == "log", (f"The y axis of your trace plot has a {plot.axes.y_scale} scale; give it "
+                                            "a log scale (ax.set_yscale(\"log\") or plt.semilogy), so that all three "
+                                            "runs can be read on it.")
 
 
 @pytest.mark.graded("trace_plot", points=0.25, states=[
     "Add a legend naming each rate: each line's label holds its learning rate as a number, such as `\"lr = 0.08\"`."])
 def test_trace_plot_legend(submission, problems, feedback):
     """names each learning rate in the trace plot's legend"""
-    plot = find_trace_plot(submission, problems, feedback)
+    plot = find_trace_plot(submission, problems)
     require_a_run(plot, submission)
     shown = plot.figure.legend_texts(plot.axes)
-    assert shown, "Your trace plot has no legend; label each line with its rate and call ax.legend() (or plt.legend())."
-    for lr, line in plot.lines.items():
-        assert line.label in shown, (f"The line of lr = {lr:g} is not in the legend (its label is "
-                                     f"{line.label!r}; the legend shows {', '.join(map(repr, shown[:6]))}).")
-        assert figures.names_number(line.label, lr), (
-            f"The legend entry {line.label!r} of the line of lr = {lr:g} does not name its rate as a number; "
-            f"label it like \"lr = {lr:g}\".")
+    with shown_when_wrong(feedback, submission, plot):
+        assert shown, ("Your trace plot has no legend; label each line with its rate and call ax.legend() (or "
+                       "plt.legend()).")
+        for lr, line in plot.lines.items():
+            assert line.label in shown, (f"The line of lr = {lr:g} is not in the legend (its label is "
+                                         f"{line.label!r}; the legend shows {', '.join(map(repr, shown[:6]))}).")
+            assert figures.names_number(line.label, lr), (
+                f"The legend entry {line.label!r} of the line of lr = {lr:g} does not name its rate as a number; "
+                f"label it like \"lr = {lr:g}\".")
 
 
 @pytest.mark.graded("trace_plot", points=0.25, states=["Label the x axis and the y axis."])
 def test_trace_plot_axis_labels(submission, problems, feedback):
     """labels both axes of the trace plot"""
-    plot = find_trace_plot(submission, problems, feedback)
+    plot = find_trace_plot(submission, problems)
     require_a_run(plot, submission)
     unlabelled = [name for name, label in (("x", plot.axes.x_label), ("y", plot.axes.y_label)) if not label.strip()]
-    assert not unlabelled, (f"The {' and '.join(unlabelled)} axis of your trace plot has no label; "
-                            "use ax.set_xlabel(\"step\") and ax.set_ylabel(\"loss\").")
+    with shown_when_wrong(feedback, submission, plot):
+        assert not unlabelled, (f"The {' and '.join(unlabelled)} axis of your trace plot has no label; "
+                                "use ax.set_xlabel(\"step\") and ax.set_ylabel(\"loss\").")
 
 
 # --------------------------------------------------------------------------------- pick checks
