@@ -10,6 +10,7 @@ import json
 import math
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 from matplotlib.lines import Line2D
@@ -223,12 +224,35 @@ def test_learning_rate_grades_a_right_and_a_wrong_trace_plot(tmp_path):
     assert render_png(drawn).startswith(PNG)
     json.dumps(drawn, allow_nan=False)
 
-    # The feedback page draws it and escapes what the student wrote.
+    # The feedback page draws it and escapes what the student wrote; the notebook copy puts the feedback on
+    # trace_plot, which no cell defines, under its summary, and does not call it undefined.
+    notebook = tmp_path / "wrong-plot.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(plot_cell(
+        log=False, labels=markup, axis_labels=False))]), notebook)
     result = SubmissionResult(submission="wrong-plot", assignment="learning-rate", tests=list(wrong.values()))
-    write_feedback(tmp_path, result, load_assignment("learning-rate", COURSE))
+    write_feedback(tmp_path, result, load_assignment("learning-rate", COURSE), notebook=notebook)
     page = submission_path(tmp_path / "feedback", "wrong-plot", ".html").read_text()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert page.count('src="data:image/png;base64,') >= 2  # the figure, for each check that failed
+    copy = nbformat.read(submission_path(tmp_path / "feedback", "wrong-plot", ".ipynb"), as_version=4)
+    summary, plot_feedback, student_cell = copy.cells
+    assert "Not defined" not in summary.source and "Feedback on `trace_plot`: 1.25 / 2" in plot_feedback.source
+    assert student_cell.source.startswith("import matplotlib")
+    assert plot_feedback.attachments  # the redrawn figure travels with the cell
+
+
+def test_figures_the_recorder_cannot_send_are_none_and_the_notebook_still_runs():
+    cells = ["import matplotlib.pyplot as plt\nplt.plot([1.0, 2.0])",
+             "import gc\nfor found in gc.get_objects():\n    if type(found).__name__ == 'FigureRecorder':\n"
+             "        found.data = lambda: [object()]",
+             "def f():\n    return 1"]
+    session = WorkerSession(list(enumerate(cells, start=1)), None, load_assignment("learning-rate", COURSE).budgets)
+    session.start()
+    try:
+        assert session.load_report.figures == () and not any(cell.error for cell in session.load_report.cells)
+        assert session.call("f", (), {}).value == 1
+    finally:
+        session.close()
 
 
 def test_the_template_demo_plot_earns_nothing():

@@ -57,7 +57,7 @@ def feedback_notebook(notebook: Path, view: FeedbackView, images: dict[int, byte
             below.setdefault(last_definition[function.name], []).append(function)
     # A graded item no cell defines (a missing function, or a plot graded from the figures the notebook drew)
     # gets its feedback right under the summary, so none is lost; only a missing function is called undefined.
-    elsewhere = [f for f in view.functions if f.name not in last_definition]
+    elsewhere = [f for f in view.functions if f.name not in last_definition and f.checks]
     missing = [f.name for f in elsewhere if any("does not define a function named" in check.message
                                                 for check in f.checks)]
     cells = [_summary_cell(view, missing), *(_function_cell(function, images) for function in elsewhere)]
