@@ -577,7 +577,60 @@ STUB_ATTACKS.append(Attack("gradient-from-the-problem-object", (textwrap.dedent(
         return np.zeros_like(np.asarray(W, dtype=float))
     """),), assignment="logistic-loss", zero_functions=("numerical_gradient",)))
 
-ATTACKS = ROUND_ONE + ROUND_TWO + STUB_ATTACKS
+# Figures cross as numbers and short strings only, whatever the notebook draws or puts in their place.
+FIGURE_ATTACKS = [Attack("figure-payloads", (textwrap.dedent("""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    class Payload:
+        # a number, an array, a string and a pickle all at once, if anything in the grader asked
+        def __float__(self):
+            return 0.5
+        def __array__(self, dtype=None, copy=None):
+            return np.array([Payload(), Payload()], dtype=object)
+        def __str__(self):
+            return "<script>alert(1)</script>" * 100_000
+        def __reduce__(self):
+            return (print, ("ESCAPED: a figure's object was unpickled by the grader",))
+
+    class SneakyLine(Line2D):
+        def __getattr__(self, name):
+            return Payload()
+        def get_xydata(self):
+            return Payload()
+        def get_label(self):
+            return Payload()
+
+    fig, ax = plt.subplots()
+    ax.plot(np.arange(1e6), np.full(10**6, np.inf), label="\\x1b[31m" + "x" * 10**6)
+    ax.plot([np.nan, np.inf, -np.inf, 1e308], label=Payload())
+    ax.set_title(Payload())
+    ax.set_yscale("log")
+    ax.legend()
+    ax.add_line(SneakyLine([0, 1], [1, 2]))  # after the legend, which would ask it for a string label
+    for _ in range(20):  # more lines on one axes, more axes on one figure, more figures than are kept
+        ax.plot(np.random.rand(300))
+    plt.subplots(4, 4)
+    for _ in range(10):
+        plt.figure().gca().plot(np.random.rand(300))
+    """),), assignment="learning-rate", zero_functions=("trace_plot",),
+    absent_from_output=("a figure's object was unpickled",)),
+    Attack("figure-recorder-replaced", (textwrap.dedent("""
+    import gc
+    import numpy as np
+    # The worker's recorder is the student's too: hand it 600 lines that fit a frame (3.5 MB of JSON) but not
+    # the grader's limits.
+    line = {"label": "lr = 0.08 <img src=x onerror=alert(1)>", "x": np.arange(256.0), "y": np.ones(256), "points": 256}
+    bulk = [{"number": k, "title": "t" * 1000, "legend": ["<b>x</b>"] * 1000,
+             "axes": [{"title": "a", "x_label": "", "y_label": "", "x_scale": "linear", "y_scale": "log",
+                       "legend": None, "lines": [line] * 5} for _ in range(12)]} for k in range(10)]
+    for found in gc.get_objects():
+        if type(found).__name__ == "FigureRecorder":
+            found.data = lambda: bulk
+    """),), assignment="learning-rate", zero_functions=("trace_plot",))]
+
+ATTACKS = ROUND_ONE + ROUND_TWO + STUB_ATTACKS + FIGURE_ATTACKS
 BY_NAME = {attack.name: attack for attack in ATTACKS}
 
 
@@ -885,3 +938,50 @@ def test_targeted_outcomes(batch: Batch) -> None:
     assert any("=HYPERLINK(1)" in row for row in rows) and not any(row.startswith(("=", "+", "-", "@")) for row in rows)
     page = batch.feedback[markup]
     assert page and "<img" not in page.split("```")[0] and "\x1b" not in page
+
+
+def _strings_and_numbers(value, found: list) -> None:
+    """Every leaf of a JSON value, to check that only numbers and short strings were kept."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _strings_and_numbers(key, found)
+            _strings_and_numbers(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _strings_and_numbers(item, found)
+    else:
+        found.append(value)
+
+
+@pytest.mark.parametrize("batch", [pytest.param(environment, id=environment.name) for environment in ENVIRONMENTS],
+                         indirect=True)
+def test_figures_cross_as_numbers_and_short_strings(batch: Batch) -> None:
+    """A figure made of objects, million-point lines, huge labels and a recorder replaced by the notebook
+    reaches the results (and the feedback page) only as numbers and short printable strings, within limits."""
+    from autograder.grader import artifacts
+
+    for name, axes_kept in (("figure-payloads", 1), ("figure-recorder-replaced", artifacts.MAX_FIGURE_AXES)):
+        attacked = batch.result(BY_NAME[name], "attack")
+        plot_tests = [test for test in attacked["tests"] if test["name"].startswith("trace_plot:")]
+        assert plot_tests and all(test["score"] == 0 for test in plot_tests)
+        drawn = [artifact for test in plot_tests for artifact in test.get("extra_data", {}).get("artifacts", [])
+                 if artifact.get("kind") == "figure"]
+        assert drawn, f"{name}: the failed trace_plot check shows the figure the grader read"
+        for figure in drawn:
+            assert len(figure["axes"]) == axes_kept
+            assert sum(len(line["x"]) for axes in figure["axes"] for line in axes["lines"]) <= (
+                artifacts.MAX_FIGURE_POINTS)
+            leaves: list = []
+            _strings_and_numbers(figure, leaves)
+            assert all(leaf is None or type(leaf) in (int, float, bool) or (type(leaf) is str and len(leaf) <= 200)
+                       for leaf in leaves), name
+            assert not any(isinstance(leaf, str) and "\x1b" in leaf for leaf in leaves), name
+        # Outside code blocks (where Markdown shows text as it is), nothing of the notebook's markup.
+        page = batch.feedback[("learning-rate", f"{name}/a")]
+        outside = "".join(page.split("```")[::2])
+        assert page and "<img" not in outside and "<script" not in outside, name
+    payloads = batch.result(BY_NAME["figure-payloads"], "attack")
+    figure = next(a for t in payloads["tests"] for a in t.get("extra_data", {}).get("artifacts", [])
+                  if a.get("kind") == "figure")
+    long_line = next(line for line in figure["axes"][0]["lines"] if line["points"] == 10**6)
+    assert long_line["y"][0] == "inf" and len(long_line["label"]) <= 160  # a million points, kept as a few numbers
