@@ -9,6 +9,7 @@ the installed engine, and workers never see it. Each assignment is a folder
 * ``problems.py`` (optional): plain numpy problem functions that workers rebuild from data. It runs
   in the student's process, so it must hold no answer: a name like a graded function's is refused;
 * ``student/<slug>.ipynb``: the notebook students get; ``source/<slug>.ipynb``: its otter source;
+* ``mistakes.toml`` (optional): known mistakes that feedback names (:mod:`autograder.grader.mistakes`);
 * ``solutions/correct/*.ipynb`` and ``solutions/buggy/*.ipynb``: notebooks that ``validate`` grades.
 
 ``reference/<module>.py`` holds the reference solutions the suites import (``from reference import
@@ -31,6 +32,8 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 
+from autograder.grader.attempts import template_cells
+from autograder.grader.mistakes import KnownMistake, MistakesError, load_mistakes
 from autograder.grader.sandbox import Budgets
 from autograder.grader.session import DEFAULT_PACKAGES
 from autograder.grader.worker_view import keep_secret
@@ -38,7 +41,8 @@ from autograder.grader.worker_view import keep_secret
 COURSE_ENV = "AUTOGRADER_COURSE"
 # What grading reads from an assignment's folder; everything else there (solutions, the source notebook)
 # is for authors only and goes into no export.
-GRADING_FILES = ("assignment.toml", "hidden_tests.py", "public_tests.py", "problems.py")
+# mistakes.toml names the mistakes feedback recognises (autograder.grader.mistakes).
+GRADING_FILES = ("assignment.toml", "hidden_tests.py", "public_tests.py", "problems.py", "mistakes.toml")
 
 
 class AssignmentError(Exception):
@@ -106,6 +110,23 @@ class Assignment:
     def problems_source(self) -> str | None:
         path = self.folder / "problems.py"
         return path.read_text(encoding="utf-8") if path.exists() else None
+
+    @property
+    def mistakes_file(self) -> Path:
+        return self.folder / "mistakes.toml"
+
+    @cached_property
+    def mistakes(self) -> tuple[KnownMistake, ...]:
+        """The known mistakes feedback names (mistakes.toml), none when the assignment has no such file."""
+        try:
+            return load_mistakes(self.mistakes_file)
+        except MistakesError as error:
+            raise AssignmentError(str(error)) from None
+
+    @cached_property
+    def template_cells(self) -> frozenset[str]:
+        """The student notebook's code cells, to tell an untouched notebook from an attempt."""
+        return template_cells(self.student_notebook)
 
     @cached_property
     def suite_version(self) -> str:

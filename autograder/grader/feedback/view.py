@@ -16,7 +16,7 @@ from typing import Any
 
 from autograder.grader.artifacts import is_artifact
 from autograder.grader.escaping import printable
-from autograder.grader.results import VISIBILITIES, SubmissionResult
+from autograder.grader.results import VISIBILITIES, LikelyMistake, SubmissionResult, mistakes_text
 
 # Feedback is usually released with the grades, after the due date: everything but "hidden".
 DEFAULT_VISIBILITIES: frozenset[str] = frozenset({"visible", "after_due_date", "after_published"})
@@ -34,6 +34,10 @@ class CheckView:
     message: str = ""  # what differed; empty when passed or hidden
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     hidden: bool = False
+    # A known mistake explains this check's failure: shown once, on the first check it explains, with the count
+    # of the others (same_reason), which formats then leave out.
+    more_same_reason: int = 0
+    same_reason: bool = False
 
 
 @dataclass
@@ -67,6 +71,7 @@ class FeedbackView:
     problem: str | None
     functions: list[FunctionView]
     cells: list[CellView]
+    mistakes: list[str] = field(default_factory=list)  # the likely mistakes, one sentence each, shown first
 
     @property
     def checks(self) -> list[CheckView]:
@@ -87,6 +92,7 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
     shown = chosen_visibilities(visibilities)
     order = [*functions, *(t.function for t in result.tests if t.function not in functions)]
     by_function: dict[str, list[CheckView]] = {name: [] for name in dict.fromkeys(order)}
+    check_of: dict[str, CheckView] = {}
     for test in result.tests:
         description = test.name.split(": ", 1)[1] if test.name.startswith(f"{test.function}: ") else test.name
         if test.visibility in shown:
@@ -98,10 +104,34 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
         else:
             check = CheckView(test.function, "hidden test", test.score, test.max_score, test.passed, hidden=True)
         by_function[test.function].append(check)
+        check_of.setdefault(test.name, check)
     views = [FunctionView(name, sum(c.score for c in checks), sum(c.max_score for c in checks), checks)
              for name, checks in by_function.items()]
+    # Before results are released only the visible tests may speak; afterwards every test's outcome may.
+    mistakes = result.mistakes if shown - {"visible"} else result.mistakes_before_release
+    _group_by_mistake(check_of, mistakes)
     return FeedbackView(printable(result.submission), title, result.score, result.max_score,
-                        printable(result.problem) if result.problem else None, views, _cells(result))
+                        printable(result.problem) if result.problem else None, views, _cells(result),
+                        [printable(line) for line in mistakes_text(mistakes)])
+
+
+def _group_by_mistake(by_name: dict[str, CheckView], mistakes: list[LikelyMistake]) -> None:
+    """Show each likely mistake's failed checks once: the first in full, the others only counted under it."""
+    for mistake in mistakes:
+        explained = [by_name[name] for name in mistake.tests
+                     if name in by_name and not by_name[name].hidden and not by_name[name].same_reason]
+        if len(explained) < 2:
+            continue
+        first, *others = explained
+        first.more_same_reason = len(others)
+        for check in others:
+            check.same_reason, check.message, check.artifacts = True, "", []
+
+
+def same_reason_text(check: CheckView) -> str:
+    count = check.more_same_reason
+    return (f"and {count} more check{'s' if count > 1 else ''} fail{'s' if count == 1 else ''} "
+            "for the same reason (the likely mistake named at the top)")
 
 
 def _cells(result: SubmissionResult) -> list[CellView]:
