@@ -45,7 +45,8 @@ def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, pu
     finally:
         session.close()
     report = session.load_report
-    catalogue = assignment.mistakes
+    unattempted = problem is None and is_unattempted(cells, assignment.template_cells, assignment.functions)
+    catalogue = () if unattempted else assignment.mistakes  # a stub's failures say nothing about a mistake
     # A check run names its tests without the prefix grading gives public checks, which patterns use.
     key = public_key if public else (lambda test: test.name)
     return SubmissionResult(submission=submission_id, assignment=assignment.slug, tests=tests,
@@ -54,8 +55,7 @@ def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, pu
                             mistakes=likely_mistakes(tests, catalogue, key=key),
                             mistakes_before_release=likely_mistakes(
                                 tests, catalogue, key=key, considered=lambda test: test.visibility == "visible"),
-                            unattempted=problem is None and is_unattempted(cells, assignment.template_cells,
-                                                                           assignment.functions))
+                            unattempted=unattempted)
 
 
 def public_check_results(tests: list[TestResult], *, graded: bool) -> list[TestResult]:

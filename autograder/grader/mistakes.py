@@ -13,8 +13,8 @@ the descriptions::
     [mistake.patterns]
     missing-initial-loss = ["gradient_descent: ...", "Public check, gradient_descent: ..."]
 
-A submission shows a mistake when, among the tests of the functions the mistake involves, it fails
-exactly the tests one of its solutions fails (only tests the submission ran count, so a check run of
+A submission shows a mistake when, among the tests of the functions one of its solutions fails tests
+of, it fails exactly the tests that solution fails (only tests the submission ran count, so a check run of
 public tests alone compares the public part of each pattern). A pattern that fails every test of its
 functions is never named: a notebook that lacks the function, or crashes, fails them all too. Several
 mistakes fitting the same failures are all named, up to :data:`MAX_TIED`; beyond that none is, since
@@ -93,7 +93,7 @@ def likely_mistakes(tests: Sequence[TestResult], catalogue: Iterable[KnownMistak
             continue
         for pattern in mistake.patterns.values():
             seen = pattern & function_of.keys()
-            functions = set(mistake.functions) | {function_of[name] for name in seen}
+            functions = {function_of[name] for name in seen}
             scope = {name for name, function in function_of.items() if function in functions}
             if seen and seen == failing & scope and seen != scope:
                 explained = [test.name for test in ran if key(test) in seen]
