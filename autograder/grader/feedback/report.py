@@ -161,7 +161,8 @@ def _mistake_counts(results: list[SubmissionResult]) -> str:
         rows.append([f"{len(who)} student{'s' if len(who) != 1 else ''}",
                      f"{escape(description)}<br><span class=\"muted small\">{escape(names)}</span>"])
     return ("<h2>Likely mistakes</h2>" '<p class="muted small">Known mistakes (the assignment\'s mistakes.toml) '
-            "whose pattern of failed checks a submission shows.</p>" + html_table(["", "mistake (and who made it)"], rows, raw=True))
+            "whose pattern of failed checks a submission shows.</p>"
+            + html_table(["", "mistake (and who made it)"], rows, raw=True))
 
 
 def _distributions(assignment: Assignment, results: list[SubmissionResult]) -> str:
