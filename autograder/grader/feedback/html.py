@@ -40,7 +40,7 @@ def _check(check: CheckView, images: Images) -> str:
             f'<span class="muted">{escape(score_text(check.score, check.max_score))}</span></span></div>']
     if check.message:
         body.append(f"<pre>{escape(check.message)}</pre>")
-    if check.more_same_reason:
+    if check.same_reason_titles:
         body.append(f'<p class="muted">{escape(same_reason_text(check))}.</p>')
     body += [figure(artifact, images.get(id(artifact))) for artifact in check.artifacts]
     body.append("</div>")

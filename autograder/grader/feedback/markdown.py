@@ -60,7 +60,7 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
     lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {markdown_text(check.title)}"]
     if check.message:
         lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
-    if check.more_same_reason:
+    if check.same_reason_titles:
         lines += [f"  *{same_reason_text(check)}.*", ""]
     for artifact in check.artifacts:
         title = markdown_text(str(artifact.get("title", "plot")))

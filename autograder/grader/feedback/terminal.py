@@ -59,7 +59,7 @@ def _check(check: CheckView) -> list[str]:
     lines = [f"{mark}  {check.function}: {check.title} {score}"]
     if check.message:
         lines.append(_indent(check.message))
-    if check.more_same_reason:
+    if check.same_reason_titles:
         lines.append(INDENT + click.style(same_reason_text(check), dim=True))
     for artifact in check.artifacts:
         lines.append(INDENT + click.style(f"plot: {artifact.get('title', '')}", fg="cyan"))

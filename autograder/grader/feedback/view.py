@@ -36,7 +36,7 @@ class CheckView:
     hidden: bool = False
     # A known mistake explains this check's failure: shown once, on the first check it explains, with the count
     # of the others (same_reason), which formats then leave out.
-    more_same_reason: int = 0
+    same_reason_titles: list[str] = field(default_factory=list)
     same_reason: bool = False
 
 
@@ -123,15 +123,16 @@ def _group_by_mistake(by_name: dict[str, CheckView], mistakes: list[LikelyMistak
         if len(explained) < 2:
             continue
         first, *others = explained
-        first.more_same_reason = len(others)
+        first.same_reason_titles = [f"{check.function}: {check.title}" for check in others]
         for check in others:
             check.same_reason, check.message, check.artifacts = True, "", []
 
 
 def same_reason_text(check: CheckView) -> str:
-    count = check.more_same_reason
-    return (f"and {count} more check{'s' if count > 1 else ''} fail{'s' if count == 1 else ''} "
-            "for the same reason (the likely mistake named at the top)")
+    """The line under the first check a likely mistake explains, naming the others it explains."""
+    count = len(check.same_reason_titles)
+    return (f"and {count} more check{'s' if count > 1 else ''} fail{'s' if count == 1 else ''} for the same reason "
+            "(the likely mistake named at the top): " + "; ".join(check.same_reason_titles))
 
 
 def _cells(result: SubmissionResult) -> list[CellView]:
