@@ -41,7 +41,8 @@ def _check(check: CheckView, images: Images) -> str:
     if check.message:
         body.append(f"<pre>{escape(check.message)}</pre>")
     if check.same_reason_titles:
-        body.append(f'<p class="muted">{escape(same_reason_text(check))}.</p>')
+        items = "".join(f"<li>{escape(title)}</li>" for title in check.same_reason_titles)
+        body.append(f'<p class="muted">{escape(same_reason_text(check))}</p><ul class="muted">{items}</ul>')
     body += [figure(artifact, images.get(id(artifact))) for artifact in check.artifacts]
     body.append("</div>")
     return "\n".join(body)

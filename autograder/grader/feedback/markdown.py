@@ -61,7 +61,8 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
     if check.message:
         lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
     if check.same_reason_titles:
-        lines += [f"  *{same_reason_text(check)}.*", ""]
+        lines += [f"  *{same_reason_text(check)}*", ""]
+        lines += [f"  - {markdown_text(title)}" for title in check.same_reason_titles] + [""]
     for artifact in check.artifacts:
         title = markdown_text(str(artifact.get("title", "plot")))
         link = links.get(id(artifact))

@@ -61,6 +61,7 @@ def _check(check: CheckView) -> list[str]:
         lines.append(_indent(check.message))
     if check.same_reason_titles:
         lines.append(INDENT + click.style(same_reason_text(check), dim=True))
+        lines += [INDENT + "  - " + title for title in check.same_reason_titles]
     for artifact in check.artifacts:
         lines.append(INDENT + click.style(f"plot: {artifact.get('title', '')}", fg="cyan"))
         lines += [INDENT + "  " + line for line in describe(artifact)]

@@ -129,10 +129,10 @@ def _group_by_mistake(by_name: dict[str, CheckView], mistakes: list[LikelyMistak
 
 
 def same_reason_text(check: CheckView) -> str:
-    """The line under the first check a likely mistake explains, naming the others it explains."""
+    """The line under the first check a likely mistake explains, before the names of the others it explains."""
     count = len(check.same_reason_titles)
     return (f"and {count} more check{'s' if count > 1 else ''} fail{'s' if count == 1 else ''} for the same reason "
-            "(the likely mistake named at the top): " + "; ".join(check.same_reason_titles))
+            "(the likely mistake named at the top):")
 
 
 def _cells(result: SubmissionResult) -> list[CellView]:
