@@ -65,7 +65,7 @@ def percentile(values: Sequence[float], share: float) -> float:
 def histogram(scores: Sequence[float], maximum: float) -> tuple[list[str], list[int]]:
     """Counts per score: one bar per possible score when points come in steps of 1, 0.5 or 0.25 and
     there are few of them, else at most ten equal bins of a round width (1, 2, 2.5 or 5 times a power of
-    ten) from 0 to ``maximum``, labelled by their ends."""
+    ten) from 0 to ``maximum``, labelled by their ends, and a bar of its own for full marks."""
     def on_grid(value: float, step: float) -> bool:
         return abs(value / step - round(value / step)) < 1e-6
 
@@ -76,11 +76,12 @@ def histogram(scores: Sequence[float], maximum: float) -> tuple[list[str], list[
             return [f"{g:g}" for g in grid], [counts.get(g, 0) for g in grid]
     width = round_width(maximum / 10 if maximum > 0 else 1.0)
     bins = max(1, math.ceil(maximum / width - 1e-9))
-    counts = [0] * bins
+    counts = [0] * (bins + 1)  # the last bar: full marks, which a bin shared with lower scores would hide
     for score in scores:
-        counts[min(bins - 1, max(0, int(score / width + 1e-9)))] += 1
+        full = score >= maximum - 1e-9
+        counts[bins if full else min(bins - 1, max(0, int(score / width + 1e-9)))] += 1
     labels = [f"{k * width:g}\u2013{min((k + 1) * width, maximum):g}" for k in range(bins)]
-    return labels, counts
+    return [*labels, f"{maximum:g} (full)"], counts
 
 
 def round_width(least: float) -> float:
