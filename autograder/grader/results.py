@@ -37,14 +37,19 @@ class LikelyMistake:
     tests: tuple[str, ...]  # the failed tests it explains, in the result's order
 
 
-def mistakes_text(mistakes: list[LikelyMistake]) -> list[str]:
-    """The lines that open a result's feedback: each likely mistake and how many failed checks it explains;
-    mistakes that explain the same failures (the checks cannot tell them apart) share a line."""
-    by_failures: dict[tuple[str, ...], list[str]] = {}
+def mistake_groups(mistakes: list[LikelyMistake]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(failed checks, descriptions) per set of failed checks: mistakes that explain the same failures (the checks
+    cannot tell them apart) are named together."""
+    groups: dict[tuple[str, ...], list[str]] = {}
     for mistake in mistakes:
-        by_failures.setdefault(tuple(mistake.tests), []).append(mistake.description.rstrip("."))
+        groups.setdefault(tuple(mistake.tests), []).append(mistake.description.rstrip("."))
+    return list(groups.items())
+
+
+def mistakes_text(mistakes: list[LikelyMistake]) -> list[str]:
+    """The lines that open a result's feedback: each likely mistake and how many failed checks it explains."""
     lines = []
-    for tests, descriptions in by_failures.items():
+    for tests, descriptions in mistake_groups(mistakes):
         count = f" ({len(tests)} failed checks show it)" if len(tests) > 1 else ""
         if len(descriptions) == 1:
             lines.append(f"Likely mistake{count}: {descriptions[0]}.")

@@ -22,7 +22,7 @@ from autograder.grader import artifacts
 from autograder.grader.assignment import Assignment
 from autograder.grader.feedback import feedback_path
 from autograder.grader.feedback.page import document, escape, figure, html_table
-from autograder.grader.results import SubmissionResult
+from autograder.grader.results import SubmissionResult, mistake_groups
 
 TOP_FAILED_CHECKS = 15
 MAX_BARS = 21  # a histogram with more bars than this gets equal bins of a round width instead
@@ -261,7 +261,8 @@ def _submissions(out: Path, assignment: Assignment, results: list[SubmissionResu
         elif result.problem:
             likely = '<span class="muted">could not be run</span>'
         else:
-            likely = "<br>".join(escape(m.description) for m in result.mistakes)
+            likely = "<br>".join(("one of: " if len(named) > 1 else "") + escape("; or ".join(named)) + "."
+                                 for _, named in mistake_groups(result.mistakes))
         rows.append([_link(out, result.submission), f"{result.score:g} / {result.max_score:g}", likely,
                      *(f"{per.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions),
                      f"{result.student_seconds:.2f} s"])
