@@ -140,10 +140,12 @@ class Assignment:
 
 
 def grading_files(assignment: Assignment) -> list[tuple[str, Path]]:
-    """What grading ``assignment`` reads, as (path relative to the course, file): its :data:`GRADING_FILES`
-    and the modules of ``reference/`` its suites and those modules import."""
+    """What grading ``assignment`` reads, as (path relative to the course, file): its :data:`GRADING_FILES`, the
+    student notebook handed out and the modules of ``reference/`` its suites and those modules import."""
     files = [(f"assignments/{assignment.slug}/{name}", assignment.folder / name)
              for name in GRADING_FILES if (assignment.folder / name).is_file()]
+    if assignment.student_notebook.is_file():  # the handed-out template, to tell an untouched notebook (public)
+        files.append((f"assignments/{assignment.slug}/student/{assignment.slug}.ipynb", assignment.student_notebook))
     reference = assignment.course / "reference"
     wanted = [path for _, path in files if path.suffix == ".py"]
     seen: set[str] = set()
