@@ -308,3 +308,38 @@ def test_the_written_file_is_what_write_mistakes_would_write():
     for slug in SLUGS:
         path = Path(COURSE / "assignments" / slug / "mistakes.toml")
         assert render_mistakes(load_mistakes(path)) == path.read_text(encoding="utf-8"), slug
+
+
+def test_validate_writes_the_patterns_and_the_described_mistake_is_then_named(tmp_path):
+    """`autograder validate --write-mistakes` on a copy of the toy: a new buggy solution gets an entry to
+    describe, with the checks it fails; once described, feedback on that notebook names it."""
+    import shutil
+
+    import nbformat
+    from click.testing import CliRunner
+
+    from autograder.grader.grading import grade_notebook
+    from click_cli import main
+    from tests.conftest import TEST_COURSE
+
+    shutil.copytree(TEST_COURSE / "assignments" / "toy", tmp_path / "assignments" / "toy")
+    buggy = tmp_path / "assignments" / "toy" / "solutions" / "buggy" / "float-tripled.ipynb"
+    buggy.parent.mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import numpy as np",
+        "def double(x):\n    return 2 * np.asarray(x, dtype=float) if np.ndim(x) else 3.0 * x",
+        "def apply_twice(f, x):\n    return f(f(x))")]
+    notebook.metadata["autograder"] = {"breaks": ["double"], "bug": "triples floats"}
+    nbformat.write(notebook, buggy)
+    ran = CliRunner().invoke(main, ["validate", "--course", str(tmp_path), "--write-mistakes", "toy"])
+    assert ran.exit_code == 0, ran.output
+    assert "float-tripled: a new mistake; write its description in the file" in ran.output
+    path = tmp_path / "assignments" / "toy" / "mistakes.toml"
+    (written,) = load_mistakes(path)
+    assert written.id == "float-tripled" and written.description == "" and written.functions == ("double",)
+    assert written.patterns["float-tripled"] == {"double: doubles a float", "Public check, double: double(2.0) is 4.0"}
+    path.write_text(path.read_text().replace('description = ""', 'description = "`double` triples floats."'))
+    result = grade_notebook(buggy, "float-tripled", load_assignment("toy", tmp_path))
+    assert [m.id for m in result.mistakes] == ["float-tripled"]
+    assert result.summary().startswith("Likely mistake")
