@@ -142,8 +142,12 @@ def report_mistakes(assignment: Assignment, report: ValidationReport, echo: Call
         elif own.patterns[solution] != pattern:
             stale.append(solution)
         elif own.id not in named:
-            echo(f"  note mistakes: buggy/{solution}'s feedback does not name its mistake {own.id} (names: "
-                 f"{', '.join(named) or 'none'})")
+            tests = report.results[f"buggy/{solution}"].tests
+            functions = {test.function for test in tests if test.name in pattern}
+            everything = all(not test.passed for test in tests if test.function in functions)
+            why = ("it fails every check of its functions, as a missing function would" if everything
+                   else "more mistakes than feedback names at once fail the same checks")
+            echo(f"  note mistakes: buggy/{solution}'s feedback cannot name its mistake {own.id}: {why}")
     if stale:
         echo(f"  note mistakes: the patterns of {', '.join(stale)} are out of date; run "
              f"`autograder validate --write-mistakes {assignment.slug}`")
