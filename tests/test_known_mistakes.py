@@ -343,3 +343,29 @@ def test_validate_writes_the_patterns_and_the_described_mistake_is_then_named(tm
     result = grade_notebook(buggy, "float-tripled", load_assignment("toy", tmp_path))
     assert [m.id for m in result.mistakes] == ["float-tripled"]
     assert result.summary().startswith("Likely mistake")
+
+
+def test_the_report_leads_with_the_table_counts_students_per_mistake_and_sets_templates_apart(tmp_path):
+    from autograder.grader.feedback.report import write_report
+
+    assignment = load_assignment("gradient-descent", COURSE)
+    names = [f"gradient_descent: c{i}" for i in range(4)]
+    mistake = LikelyMistake("initial-loss", "The loss at `w0` is missing from `losses`.", tuple(names[:2]))
+
+    def result(submission: str, failing: int, **extra) -> SubmissionResult:
+        tests = [outcome(name, i >= failing, function="gradient_descent") for i, name in enumerate(names)]
+        return SubmissionResult(submission, "gradient-descent", tests=tests, **extra)
+
+    results = [result("ann", 2, mistakes=[mistake], student_seconds=0.2),
+               result("ben", 2, mistakes=[mistake], student_seconds=3.5),
+               result("cat", 0, student_seconds=0.1), result("dan", 4, unattempted=True)]
+    page = write_report(tmp_path, assignment, results).read_text()
+    order = [page.index(heading) for heading in ("<h2>Submissions</h2>", "<h2>Likely mistakes</h2>",
+                                                 "<h2>Score distribution</h2>", "<h2>Most frequently failed")]
+    assert order == sorted(order)
+    assert "2 students: The loss at `w0` is missing from `losses`." in page.replace("&#x60;", "`")
+    assert "not attempted (the untouched template)</td><td class=\"num\">1<" in page
+    failed = page.split("<h2>Most frequently failed checks</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "2 of 3" in failed and "dan" not in failed  # the template's failures are no news
+    slowest = page.split("Slowest student code", 1)[1]
+    assert slowest.index("ben") < slowest.index("ann")

@@ -45,7 +45,7 @@ def write_report(out: Path, assignment: Assignment, results: Iterable[Submission
         _submissions(out, assignment, ordered),
         _mistake_counts(ordered),
         _distributions(assignment, ordered),
-        _failed_checks(ordered),
+        _failed_checks([r for r in ordered if not r.unattempted]),  # a template fails everything: no news
         _trouble(out, ordered),
         _timing(ordered),
     ])
@@ -197,6 +197,7 @@ def _failed_checks(results: list[SubmissionResult]) -> str:
     more = (f'<p class="muted small">{len(failed) - TOP_FAILED_CHECKS} more checks failed at least once.</p>'
             if len(failed) > TOP_FAILED_CHECKS else "")
     return ("<h2>Most frequently failed checks</h2>"
+            '<p class="muted small">Among the attempted submissions (untouched templates fail every check).</p>'
             + html_table(["check", "failed by", "a sample message (and who failed)"], rows, numeric=[1], raw=True)
             + more)
 
