@@ -85,6 +85,17 @@ def test_ties_are_all_named_up_to_the_limit_and_beyond_it_none():
     assert likely_mistakes(failing, twins) == []
 
 
+def test_a_match_another_explains_with_more_checks_gives_way_and_no_check_is_lost():
+    """One bug in step that also breaks a descent check: its fuller pattern wins over a step-only one."""
+    fuller = KnownMistake("fuller", "Step and descent.", ("step",), {"f": frozenset(STEP[:2] + DESCENT[:1])})
+    failing = failing_among(set(STEP[:2] + DESCENT[:1]), EVERY)
+    assert [m.id for m in likely_mistakes(failing, (SIGN, fuller))] == ["fuller"]
+    both = [LikelyMistake("sign", "Sign.", tuple(STEP[:2])), LikelyMistake("fuller", "Fuller.", (STEP[0], STEP[2]))]
+    result = SubmissionResult("eve", "demo", tests=failing_among(set(STEP[:3]), EVERY), mistakes=both)
+    printed = click.unstyle(render_terminal(build_view(result, "Demo", ("step", "descent"))))
+    assert all(f"- {name}" in printed for name in STEP[1:3]) and "step: s0 differed" in printed
+
+
 def test_a_mistake_without_description_is_not_named():
     assert likely_mistakes(failing_among(set(DESCENT[:3]), EVERY), (replace(INITIAL_LOSS, description=""),)) == []
 

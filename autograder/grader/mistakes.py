@@ -16,7 +16,8 @@ the descriptions::
 A submission shows a mistake when, among the tests of the functions one of its solutions fails tests
 of, it fails exactly the tests that solution fails (only tests the submission ran count, so a check run of
 public tests alone compares the public part of each pattern). A pattern that fails every test of its
-functions is never named: a notebook that lacks the function, or crashes, fails them all too. Several
+functions is never named: a notebook that lacks the function, or crashes, fails them all too. A match
+whose failed checks another match explains with more is dropped (the fuller explanation wins). Several
 mistakes fitting the same failures are all named, up to :data:`MAX_TIED`; beyond that none is, since
 the checks cannot tell them apart. Matching reads test outcomes only, never student code.
 """
@@ -99,7 +100,13 @@ def likely_mistakes(tests: Sequence[TestResult], catalogue: Iterable[KnownMistak
                 explained = [test.name for test in ran if key(test) in seen]
                 found.append(LikelyMistake(mistake.id, mistake.description, tuple(explained)))
                 break
-    return _without_crowded_ties(found)
+    return _most_complete(_without_crowded_ties(found))
+
+
+def _most_complete(found: list[LikelyMistake]) -> list[LikelyMistake]:
+    """Drop a match whose failed checks another match explains too, with more: the fuller explanation wins."""
+    sets = [frozenset(match.tests) for match in found]
+    return [match for match, tests in zip(found, sets, strict=True) if not any(tests < other for other in sets)]
 
 
 def _without_crowded_ties(found: list[LikelyMistake]) -> list[LikelyMistake]:

@@ -123,7 +123,7 @@ def _group_by_mistake(by_name: dict[str, CheckView], mistakes: list[LikelyMistak
         if len(explained) < 2:
             continue
         first, *others = explained
-        first.same_reason_titles = [f"{check.function}: {check.title}" for check in others]
+        first.same_reason_titles += [f"{check.function}: {check.title}" for check in others]
         for check in others:
             check.same_reason, check.message, check.artifacts = True, "", []
 
