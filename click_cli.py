@@ -7,9 +7,12 @@ from pathlib import Path
 
 import click
 
-from autograder.grader.assignment import AssignmentError, available_slugs, course_root, load_assignment
-from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, discover, grade_batch
+from autograder.grader.assignment import Assignment, AssignmentError, available_slugs, course_root, load_assignment
+from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, grade_batch
+from autograder.grader.escaping import printable
 from autograder.grader.executors import local_executor
+from autograder.grader.intake.gather import Intake, gather
+from autograder.grader.intake.manifest import TABLE, write_manifest
 from autograder.grader.progress import ProgressReport
 from autograder.grader.results import SubmissionResult
 from autograder.grader.sandbox import WorkerSetupFailed
@@ -58,6 +61,7 @@ def main() -> None:
       autograder grade --assignment gradient-descent --out grading submissions/
       autograder check --assignment gradient-descent my-notebook.ipynb
       autograder validate gradient-descent
+      autograder review --out grading --question many-minima
     """
 
 
@@ -65,7 +69,7 @@ def main() -> None:
 @click.option("--assignment", "slug", required=True, help="Assignment slug, e.g. gradient-descent.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: grades.csv, results/<id>.json, gradebook.sqlite, feedback/<id>.html, .md "
-                   "and .ipynb, report.html.")
+                   "and .ipynb, report.html; intake.csv and intake.json for downloads from a platform.")
 @click.option("--regrade", is_flag=True, help="Grade again even submissions whose stored result is current.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -78,14 +82,19 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
           course: Path | None, paths: tuple[Path, ...]) -> None:
     """Grade notebooks with the hidden suite and write grades.csv and results/<id>.json.
 
-    PATHS are notebooks or folders searched recursively for *.ipynb. A submission's id is its path
-    relative to the folder given, without .ipynb (a notebook given directly: its file stem).
+    PATHS are notebooks, folders searched recursively for *.ipynb, or zips of submissions (also inside
+    folders). A submission's id is its path relative to the folder or zip given, without .ipynb (a
+    notebook given directly: its file stem). Downloads from Canvas, Gradescope, Moodle and Blackboard
+    are recognised by their file names: each student is one submission, with id PLATFORM-USERID (for
+    example canvas-12345), graded on their latest attempt; who is who, lateness and superseded attempts
+    are written to OUT/intake.csv.
     Re-running with the same --out grades only new or changed submissions; Ctrl-C stops at once,
     keeping every result already stored.
 
     \b
     Examples:
       autograder grade --assignment gradient-descent --out grading submissions/
+      autograder grade --assignment gradient-descent --out grading submissions.zip
       autograder grade --assignment gradient-descent --out grading --scheduler tcp://10.0.0.5:8786 submissions/
     """
     if jobs is not None and scheduler is not None:
@@ -94,14 +103,36 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
     assignment = _assignment(slug, course)
     try:
         check_out_folder(out, slug)
-        submissions = discover(paths)
+        intake = gather(paths)
     except BatchError as error:
         raise click.UsageError(str(error)) from None
+    with intake:
+        _grade_intake(intake, assignment, out, paths, regrade=regrade, quiet=quiet, jobs=jobs, scheduler=scheduler)
+
+
+def _grade_intake(intake: Intake, assignment: Assignment, out: Path, paths: tuple[Path, ...], *, regrade: bool,
+                  quiet: bool, jobs: int | None, scheduler: str | None) -> None:
+    """Grade what :func:`gather` found; the unpacked files live until this returns."""
+    slug = assignment.slug
+    submissions = intake.submissions
+    for message in intake.messages:
+        click.echo(f"note: {printable(message)}", err=True)
     if not submissions:
-        raise click.UsageError(f"No *.ipynb files found under {', '.join(map(str, paths))}.")
+        raise click.UsageError(f"No *.ipynb files found under {', '.join(map(str, paths))}."
+                               + ("".join(f"\n{printable(message)}" for message in intake.messages)))
     for item in submissions:
         if item.note:
             click.echo(f"note: {item.note}", err=True)
+    # Who each submission belongs to is stored before any grade is: exports read it back.
+    records = write_manifest(out, intake.chosen.values())
+    if intake.chosen and not quiet:
+        platforms = sorted({chosen.attempt.lms for chosen in intake.chosen.values()})
+        click.echo(printable(f"Read {'; '.join(intake.layouts)}."), err=True)
+        superseded = sum(bool(chosen.superseded) for chosen in intake.chosen.values())
+        late = sum(chosen.attempt.late is True for chosen in intake.chosen.values())
+        click.echo(f"{len(intake.chosen)} students from {', '.join(platforms)} downloads: latest attempt graded; "
+                   f"{superseded} with earlier attempts (superseded), {late} marked late; see "
+                   f"{out / TABLE} ({len(records)} students in all).", err=True)
 
     report = ProgressReport(len(submissions), quiet=quiet)
 
@@ -291,6 +322,54 @@ def build_notebooks(check_only: bool, course: Path | None) -> None:
         raise GraderFault(str(error)) from None
 
 
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("--assignment", "slug", default=None, help="Assignment (needed if the gradebook has several).")
+@click.option("--question", "question_id", default=None,
+              help="The written question's id from written.toml (needed if the assignment has several).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address without opening a browser.")
+@COURSE
+def review(out: Path, slug: str | None, question_id: str | None, port: int, no_browser: bool,
+           course: Path | None) -> None:
+    """Grade every student's answer to one written question, side by side, against its rubric.
+
+    Serves a page on 127.0.0.1 only, at an address with a random token, and opens it in a browser.
+    Keys: j/k or the arrows move between answers, n jumps to the next pending one, 1-9 toggle rubric
+    items; an adjustment and a comment complete the grade. Every change is stored in the gradebook at
+    once (a crash loses nothing saved), and grades.csv and the feedback pages follow.
+    Answers still to be graded show as "pending" everywhere, never as zero.
+
+    \b
+    Example:
+      autograder review --out grading --question many-minima
+    """
+    from autograder.grader.gradebook import Gradebook
+    from autograder.grader.review import ReviewError, choose_question, serve
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+    finally:
+        gradebook.close()
+    if slug is None:
+        if len(graded) != 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded) or 'no results'}; choose the "
+                                   "assignment with --assignment.")
+        slug = graded[0]
+    assignment = _assignment(slug, course, hidden=False)
+    try:
+        question = choose_question(assignment, question_id)
+    except ReviewError as error:
+        raise click.UsageError(str(error)) from None
+    serve(out, assignment, question, port=port, open_browser=not no_browser, echo=click.echo)
+
+
 @main.group()
 def export() -> None:
     """Hand an assignment out or grading over: the student folder, a Gradescope autograder, a Canvas CSV.
@@ -299,7 +378,9 @@ def export() -> None:
     Examples:
       autograder export student gradient-descent -o gradient-descent-student
       autograder export gradescope gradient-descent -o autograder.zip
-      autograder export canvas --out grading --roster roster.csv -o canvas.csv
+      autograder export canvas --out grading -o canvas.csv
+      autograder export canvas-feedback --out grading -o feedback.zip
+      autograder export written-pdf --out grading
     """
 
 
@@ -358,11 +439,56 @@ def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
     click.echo(f"Wrote {output}; upload it as the autograder of a Gradescope programming assignment.")
 
 
+@export.command("written-pdf")
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write the PDFs to (default: OUT/written-pdf).")
+@click.option("--assignment", "slug", default=None, help="Assignment to export (needed if the gradebook has several).")
+@COURSE
+def export_written_pdf(out: Path, output: Path | None, slug: str | None, course: Path | None) -> None:
+    """Write one PDF per submission with its written answers, for Gradescope's manual grading.
+
+    Each written question starts a new page, in order, so a Gradescope template (template.pdf, written
+    beside them) maps pages to questions. index.csv lists every PDF, its submission id and page count,
+    and the answers that ran over a page.
+
+    \b
+    Example:
+      autograder export written-pdf --out grading -o grading/written-pdf
+    """
+    from autograder.grader.exports.written_pdf import PdfExportError, write_answer_pdfs
+    from autograder.grader.gradebook import Gradebook
+
+    if not (out / "gradebook.sqlite").is_file():
+        raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
+                               f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
+    output = output or out / "written-pdf"
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    try:
+        graded = gradebook.assignments()
+        if slug is None and len(graded) != 1:
+            raise click.UsageError(f"The gradebook in {out} holds {', '.join(graded) or 'no results'}; choose the "
+                                   "assignment with --assignment.")
+        assignment = _assignment(slug or graded[0], course, hidden=False)
+        try:
+            written = write_answer_pdfs(gradebook, assignment, output)
+        except PdfExportError as error:
+            raise click.UsageError(str(error)) from None
+    finally:
+        gradebook.close()
+    longer = sum(bool(item.overflowing) for item in written)
+    click.echo(f"Wrote {len(written)} PDF{'' if len(written) == 1 else 's'} of answers, {output / 'template.pdf'} "
+               f"and {output / 'index.csv'}"
+               + (f"; {longer} have an answer longer than a page (see index.csv)." if longer else "."))
+
+
 @export.command("canvas")
 @click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="The --out folder of `autograder grade` (it holds gradebook.sqlite).")
-@click.option("--roster", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="CSV with columns submission,student,id,sis_user_id,sis_login_id,section.")
+@click.option("--roster", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CSV with columns submission,student,id,sis_user_id,sis_login_id,section (optional for "
+                   "students graded from a Canvas download: it adds names, SIS ids, sections and absentees).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The Canvas CSV to write (default: OUT/canvas.csv); a report is written next to it.")
 @click.option("--assignment", "slug", default=None, help="Assignment to export (needed if the gradebook has several).")
@@ -371,31 +497,40 @@ def export_gradescope(slug: str, output: Path, course: Path | None) -> None:
                    "which Canvas matches exactly.")
 @click.option("--title", default=None, help="The assignment's name in Canvas (default: its title in assignment.toml).")
 @COURSE
-def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None, canvas_id: str | None,
+def export_canvas(out: Path, roster: Path | None, output: Path | None, slug: str | None, canvas_id: str | None,
                   title: str | None, course: Path | None) -> None:
     """Write a CSV for Canvas's gradebook import (Grades > Import) from the gradebook in OUT.
 
-    ROSTER maps submission ids to students: a CSV whose first line is
-    submission,student,id,sis_user_id,sis_login_id,section (id, sis_user_id and sis_login_id are
-    Canvas's user ID, SIS User ID and SIS Login ID; each row needs at least one). Students with no
-    graded submission get an empty grade; graded submissions missing from the roster are left out.
+    Students graded from a Canvas download (zip or folder) are known by their Canvas user ID, which
+    is what Canvas matches: no roster is needed. Otherwise ROSTER maps submission ids to students: a
+    CSV whose first line is submission,student,id,sis_user_id,sis_login_id,section (id, sis_user_id
+    and sis_login_id are Canvas's user ID, SIS User ID and SIS Login ID; each row needs at least one);
+    with a download it may add names, SIS ids and sections (rows found by submission or id). Students
+    with no graded submission get an empty grade; graded submissions of no known student are left out.
     Both are listed on stderr and in the report.
 
     \b
-    Example:
+    Examples:
+      autograder export canvas --out grading --canvas-id 12345 -o canvas.csv
       autograder export canvas --out grading --roster roster.csv --canvas-id 12345 -o canvas.csv
     """
-    from autograder.grader.exports.canvas import assignment_column, match, write_canvas_csv
+    from autograder.grader.exports.canvas import assignment_column, match, students_from_downloads, write_canvas_csv
     from autograder.grader.exports.roster import RosterError, read_roster
     from autograder.grader.gradebook import Gradebook
+    from autograder.grader.intake.manifest import read_manifest
 
     if not (out / "gradebook.sqlite").is_file():
         raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "
                                f"with `autograder grade --assignment SLUG --out {out} SUBMISSIONS`.")
     try:
-        students = read_roster(roster)
+        students = read_roster(roster) if roster is not None else []
     except RosterError as error:
         raise click.UsageError(str(error)) from None
+    students = students_from_downloads(read_manifest(out), students)
+    if not students:
+        raise click.UsageError(f"No student in {out} came from a Canvas download, so Canvas's user IDs are unknown; "
+                               "grade the zip Canvas's 'Download Submissions' gives, or pass --roster ROSTER.csv "
+                               "(columns submission,student,id,sis_user_id,sis_login_id,section).")
     gradebook = Gradebook(out / "gradebook.sqlite")
     try:
         graded = gradebook.assignments()
@@ -407,15 +542,22 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
         if slug not in graded:
             raise click.UsageError(f"The gradebook in {out} has no results for {slug!r} "
                                    f"(it has {', '.join(graded) or 'none'}).")
-        results = list(gradebook.results(slug))
+        try:
+            assignment = load_assignment(slug, course)
+        except AssignmentError:
+            if title is None:
+                raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
+                                       "or give its Canvas name with --title.") from None
+            assignment = None
+        # Written answers count once a person has graded them; until then the student's grade is left empty.
+        written = assignment.written if assignment is not None else ()
+        results = [gradebook.with_written(result.without_plots_and_output(), written)
+                   for result in gradebook.results(slug)]
     finally:
         gradebook.close()
     if title is None:
-        try:
-            title = load_assignment(slug, course).title
-        except AssignmentError:
-            raise click.UsageError(f"Cannot find the assignment {slug!r} to read its title; pass --course "
-                                   "or give its Canvas name with --title.") from None
+        assert assignment is not None
+        title = assignment.title
 
     result = match(results, students, assignment_column(title, canvas_id))
     output = output or out / "canvas.csv"
@@ -425,6 +567,40 @@ def export_canvas(out: Path, roster: Path, output: Path | None, slug: str | None
     report_path.write_text(report, encoding="utf-8")
     click.echo(report, err=True, nl=False)
     click.echo(f"Wrote {output} (import it in Canvas: Grades > Import) and {report_path}.")
+
+
+@export.command("canvas-feedback")
+@click.option("--out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of `autograder grade` that graded a Canvas download.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The zip to write (default: OUT/canvas-feedback.zip).")
+def export_canvas_feedback(out: Path, output: Path | None) -> None:
+    """Write a zip of feedback for Canvas's "Re-Upload Submissions", which attaches each file to the
+    student's submission as a comment (seen in SpeedGrader and by the student).
+
+    Each student graded from a Canvas download gets the annotated copy of their notebook
+    (feedback/<id>.ipynb), named exactly like the file they handed in, since Canvas finds the student
+    and the submission from that name. Upload it on the assignment's page: Re-Upload Submissions.
+
+    \b
+    Example:
+      autograder export canvas-feedback --out grading -o feedback.zip
+    """
+    from autograder.grader.exports.canvas_feedback import write_feedback_zip
+    from autograder.grader.intake.manifest import read_manifest
+
+    records = {key: record for key, record in read_manifest(out).items() if record.get("platform") == "canvas"}
+    if not records:
+        raise click.UsageError(f"No student in {out} was graded from a Canvas download; grade the zip of Canvas's "
+                               f"'Download Submissions' with `autograder grade --out {out} ...` first.")
+    output = output or out / "canvas-feedback.zip"
+    written = write_feedback_zip(out, records, output)
+    if written.without_notebook:
+        click.echo(f"No annotated notebook for {len(written.without_notebook)} student(s) (their file could not be "
+                   "read as a notebook; their feedback is in feedback/<id>.html): "
+                   f"{', '.join(printable(s) for s in written.without_notebook)}.", err=True)
+    click.echo(f"Wrote {output} with feedback for {len(written.written)} student(s); upload it in Canvas on the "
+               "assignment's page: Re-Upload Submissions.")
 
 
 if __name__ == "__main__":

@@ -577,7 +577,60 @@ STUB_ATTACKS.append(Attack("gradient-from-the-problem-object", (textwrap.dedent(
         return np.zeros_like(np.asarray(W, dtype=float))
     """),), assignment="logistic-loss", zero_functions=("numerical_gradient",)))
 
-ATTACKS = ROUND_ONE + ROUND_TWO + STUB_ATTACKS
+# Figures cross as numbers and short strings only, whatever the notebook draws or puts in their place.
+FIGURE_ATTACKS = [Attack("figure-payloads", (textwrap.dedent("""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    class Payload:
+        # a number, an array, a string and a pickle all at once, if anything in the grader asked
+        def __float__(self):
+            return 0.5
+        def __array__(self, dtype=None, copy=None):
+            return np.array([Payload(), Payload()], dtype=object)
+        def __str__(self):
+            return "<script>alert(1)</script>" * 100_000
+        def __reduce__(self):
+            return (print, ("ESCAPED: a figure's object was unpickled by the grader",))
+
+    class SneakyLine(Line2D):
+        def __getattr__(self, name):
+            return Payload()
+        def get_xydata(self):
+            return Payload()
+        def get_label(self):
+            return Payload()
+
+    fig, ax = plt.subplots()
+    ax.plot(np.arange(1e6), np.full(10**6, np.inf), label="\\x1b[31m" + "x" * 10**6)
+    ax.plot([np.nan, np.inf, -np.inf, 1e308], label=Payload())
+    ax.set_title(Payload())
+    ax.set_yscale("log")
+    ax.legend()
+    ax.add_line(SneakyLine([0, 1], [1, 2]))  # after the legend, which would ask it for a string label
+    for _ in range(20):  # more lines on one axes, more axes on one figure, more figures than are kept
+        ax.plot(np.random.rand(300))
+    plt.subplots(4, 4)
+    for _ in range(10):
+        plt.figure().gca().plot(np.random.rand(300))
+    """),), assignment="learning-rate", zero_functions=("trace_plot",),
+    absent_from_output=("a figure's object was unpickled",)),
+    Attack("figure-recorder-replaced", (textwrap.dedent("""
+    import gc
+    import numpy as np
+    # The worker's recorder is the student's too: hand it 600 lines that fit a frame (3.5 MB of JSON) but not
+    # the grader's limits.
+    line = {"label": "lr = 0.08 <img src=x onerror=alert(1)>", "x": np.arange(256.0), "y": np.ones(256), "points": 256}
+    bulk = [{"number": k, "title": "t" * 1000, "legend": ["<b>x</b>"] * 1000,
+             "axes": [{"title": "a", "x_label": "", "y_label": "", "x_scale": "linear", "y_scale": "log",
+                       "legend": None, "lines": [line] * 5} for _ in range(12)]} for k in range(10)]
+    for found in gc.get_objects():
+        if type(found).__name__ == "FigureRecorder":
+            found.data = lambda: bulk
+    """),), assignment="learning-rate", zero_functions=("trace_plot",))]
+
+ATTACKS = ROUND_ONE + ROUND_TWO + STUB_ATTACKS + FIGURE_ATTACKS
 BY_NAME = {attack.name: attack for attack in ATTACKS}
 
 
@@ -636,20 +689,24 @@ def _sysv_objects() -> set[str]:
     return found
 
 
-def _processes_of(uids: set[int]) -> list[str]:
+def _processes_of(uids: set[int], installation: Path) -> list[str]:
     """Live processes of ``uids`` (zombies are dead already: they wait for their parent, or init, to reap them).
 
-    Workers of graders started from this test's own Python (other tests, or a developer's run of
-    `autograder` in the same checkout while this suite runs) are not the batch's: the batch runs the
-    environment's installation, never this interpreter."""
+    Workers of graders started from another Python than the batch's installation are not the batch's (other
+    tests, or a developer's run of `autograder` from another checkout while this suite runs, share the pool
+    of worker uids). Anything else running as those uids is, whatever its command line: student code may
+    exec any program."""
     own = os.fsencode(sys.prefix)
+    batch_python = os.fsencode(str(installation))
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 state = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0]
                 command = Path(entry.path, "cmdline").read_bytes()
-                if entry.stat().st_uid in uids and state != "Z" and not command.startswith(own):
+                another_grader = b"autograder.worker.zygote" in command and not command.startswith(batch_python)
+                if (entry.stat().st_uid in uids and state != "Z" and not command.startswith(own)
+                        and not another_grader):
                     found.append(f"{entry.name}: {command[:80]!r}")
             except (OSError, IndexError):
                 continue
@@ -749,6 +806,8 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
                 # The grader's own matplotlib cache goes elsewhere: the home folder is watched for the workers.
                 extra_env={"AUTOGRADER_TEST_SECRET": CANARY, "MPLCONFIGDIR": str(work / "grader-cache")})
             batch.seconds[slug] = time.monotonic() - started
+            count = len(list(folder.rglob("*.ipynb")))
+            print(f"\n{environment.name} {slug}: {count} notebooks in {batch.seconds[slug]:.1f} s")
             batch.returncodes[slug] = done.returncode
             batch.logs[slug] = done.stdout[-3000:] + done.stderr[-3000:]
             batch.peak_bytes[slug] = int(peak_file.read_text()) if peak_file.exists() else -1
@@ -767,7 +826,7 @@ def run_batches(environment: Environment, installation: Installation) -> Batch:
         canary.wait()
     time.sleep(0.5)  # let the kernel reap what was killed at the end of the batch
     uids = set(range(61000, 61512)) | ({environments.test_user().pw_uid} if environment.unprivileged else set())
-    batch.left_behind += _processes_of(uids)
+    batch.left_behind += _processes_of(uids, installation.folder)
     batch.left_behind += sorted(_sysv_objects() - sysv_before)
     # A zygote folder of a grader that has exited (other graders may be running on this machine meanwhile).
     batch.left_behind += sorted(name for name in {path.name for path in Path("/tmp").iterdir()
@@ -879,3 +938,50 @@ def test_targeted_outcomes(batch: Batch) -> None:
     assert any("=HYPERLINK(1)" in row for row in rows) and not any(row.startswith(("=", "+", "-", "@")) for row in rows)
     page = batch.feedback[markup]
     assert page and "<img" not in page.split("```")[0] and "\x1b" not in page
+
+
+def _strings_and_numbers(value, found: list) -> None:
+    """Every leaf of a JSON value, to check that only numbers and short strings were kept."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _strings_and_numbers(key, found)
+            _strings_and_numbers(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _strings_and_numbers(item, found)
+    else:
+        found.append(value)
+
+
+@pytest.mark.parametrize("batch", [pytest.param(environment, id=environment.name) for environment in ENVIRONMENTS],
+                         indirect=True)
+def test_figures_cross_as_numbers_and_short_strings(batch: Batch) -> None:
+    """A figure made of objects, million-point lines, huge labels and a recorder replaced by the notebook
+    reaches the results (and the feedback page) only as numbers and short printable strings, within limits."""
+    from autograder.grader import artifacts
+
+    for name, axes_kept in (("figure-payloads", 1), ("figure-recorder-replaced", artifacts.MAX_FIGURE_AXES)):
+        attacked = batch.result(BY_NAME[name], "attack")
+        plot_tests = [test for test in attacked["tests"] if test["name"].startswith("trace_plot:")]
+        assert plot_tests and all(test["score"] == 0 for test in plot_tests)
+        drawn = [artifact for test in plot_tests for artifact in test.get("extra_data", {}).get("artifacts", [])
+                 if artifact.get("kind") == "figure"]
+        assert drawn, f"{name}: the failed trace_plot check shows the figure the grader read"
+        for figure in drawn:
+            assert len(figure["axes"]) == axes_kept
+            assert sum(len(line["x"]) for axes in figure["axes"] for line in axes["lines"]) <= (
+                artifacts.MAX_FIGURE_POINTS)
+            leaves: list = []
+            _strings_and_numbers(figure, leaves)
+            assert all(leaf is None or type(leaf) in (int, float, bool) or (type(leaf) is str and len(leaf) <= 200)
+                       for leaf in leaves), name
+            assert not any(isinstance(leaf, str) and "\x1b" in leaf for leaf in leaves), name
+        # Outside code blocks (where Markdown shows text as it is), nothing of the notebook's markup.
+        page = batch.feedback[("learning-rate", f"{name}/a")]
+        outside = "".join(page.split("```")[::2])
+        assert page and "<img" not in outside and "<script" not in outside, name
+    payloads = batch.result(BY_NAME["figure-payloads"], "attack")
+    figure = next(a for t in payloads["tests"] for a in t.get("extra_data", {}).get("artifacts", [])
+                  if a.get("kind") == "figure")
+    long_line = next(line for line in figure["axes"][0]["lines"] if line["points"] == 10**6)
+    assert long_line["y"][0] == "inf" and len(long_line["label"]) <= 160  # a million points, kept as a few numbers

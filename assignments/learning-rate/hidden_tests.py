@@ -14,6 +14,7 @@ Expected winners of ``pick_learning_rate`` come from ``reference.pick_learning_r
 built so that the winner leads by a margin far above round-off.
 """
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
+from autograder.grader import figures
 from autograder.grader.session import StudentCodeError
 from reference import gradient_descent as descent
 from reference import learning_rate as reference
@@ -374,6 +376,135 @@ def test_diagnose_logging_interval_does_not_matter(submission, problems, feedbac
     name, transform = INVARIANCES["subsampled"]
     traces = [trace for trace in all_clear_traces(problems) if trace.losses[::5].size >= 10]
     check_labels(submission, traces, transform, name, feedback)
+
+
+# ------------------------------------------------------------------------------ trace plot checks
+# Question 1b: 50 steps on the lecture's quadratic from w = (1, 1) with each rate, drawn on one axes.
+PLOT_RATES = (0.0005, 0.08, 0.25)
+PLOT_STEPS = 50
+
+
+def expected_plot_losses(problems) -> dict[float, np.ndarray]:
+    """The 51 losses of each run, from the reference gradient descent (tol = 0: every step is taken)."""
+    hessian = np.diag([10.0, 0.5])
+    loss = problems.bind("quadratic_loss", hessian=hessian, optimum=np.zeros(2))
+    grad = problems.bind("quadratic_grad", hessian=hessian, optimum=np.zeros(2))
+    runs = {}
+    for lr in PLOT_RATES:
+        _, losses = descent.gradient_descent(loss, grad, np.array([1.0, 1.0]), lr, max_iters=PLOT_STEPS, tol=0.0)
+        runs[lr] = np.asarray(losses, dtype=float)
+        if runs[lr].size != PLOT_STEPS + 1 or not np.all(np.isfinite(runs[lr])):
+            raise SuiteBug(f"grader error: the run with lr = {lr} gave {runs[lr].size} losses, not all finite")
+    return runs
+
+
+@dataclass(frozen=True)
+class TracePlot:
+    """The axes of the notebook's figures that holds the most of the three runs, and which line is which."""
+
+    figure: figures.PlottedFigure | None
+    axes: figures.PlottedAxes | None
+    lines: dict[float, figures.PlottedLine]  # rate -> the line holding that run's losses
+
+
+def find_trace_plot(submission, problems) -> TracePlot:
+    """Look through every axes the notebook drew for lines holding the runs' losses; keep the axes holding most."""
+    expected = expected_plot_losses(problems)
+    best = TracePlot(None, None, {})
+    for figure, axes in figures.all_axes(submission.figures):
+        found = {}
+        for lr, losses in expected.items():
+            match = next((line for line in axes.lines if all(line is not other for other in found.values())
+                          and figures.holds_values(line, losses)), None)
+            if match is not None:
+                found[lr] = match
+        if len(found) > len(best.lines):
+            best = TracePlot(figure, axes, found)
+    return best
+
+
+@contextlib.contextmanager
+def shown_when_wrong(feedback, submission, plot: TracePlot, expected: dict[float, np.ndarray] | None = None):
+    """On a failure, put the figure the check looked at (as the grader read it) on the feedback page, with
+    the runs' losses when ``expected`` is given. Passed checks record nothing: a figure is kilobytes of data."""
+    try:
+        yield
+    except AssertionError:
+        shown = plot.figure or next(iter(submission.figures), None)
+        if shown is not None:
+            feedback.figure(shown)
+        if expected is not None:
+            feedback.traces([(f"lr = {lr:g}", losses) for lr, losses in expected.items()],
+                            title="the losses of the three runs (what the lines of your trace plot should hold)")
+        raise
+
+
+def require_a_run(plot: TracePlot, submission) -> None:
+    if plot.axes is None:
+        raise AssertionError("No axes of your figures holds the 51 losses of any of the three runs (50 steps from "
+                             "w = (1, 1) on 0.5 w^T A w, A = diag(10, 0.5), with lr = 0.0005, 0.08 and 0.25). "
+                             + figures.describe(submission.figures))
+
+
+@pytest.mark.graded("trace_plot", points=1, states=[
+    "Run gradient descent on the lecture's quadratic",
+    "for exactly 50 steps with each of the learning rates `PLOT_RATES = [0.0005, 0.08, 0.25]`",
+    "Plot the loss per step for the three learning rates on one axes: one line per rate, its 51 losses (the loss at "
+    "the start, then the loss after each step) against the step number."])
+def test_trace_plot_lines(submission, problems, feedback):
+    """draws the three runs' losses per step as three lines of one axes"""
+    plot = find_trace_plot(submission, problems)
+    with shown_when_wrong(feedback, submission, plot, expected_plot_losses(problems)):
+        require_a_run(plot, submission)
+        missing = [f"{lr:g}" for lr in PLOT_RATES if lr not in plot.lines]
+        assert not missing, (f"The axes holding your trace plot has no line whose y values are the 51 losses of the "
+                             f"run with lr = {' or '.join(missing)} (50 steps from w = (1, 1); the loss at the start "
+                             "first). All three runs belong on the same axes.")
+        sideways = [f"{lr:g}" for lr, line in plot.lines.items() if not figures.increasing(line.x)]
+        assert not sideways, (f"The line of lr = {', '.join(sideways)} does not run along the step number: its x "
+                              "values should increase with the step (plot the losses against range(51), or on their "
+                              "own).")
+
+
+# The other checks look at the axes that holds the runs; when there is none, the check above shows the figures.
+@pytest.mark.graded("trace_plot", points=0.5, states=["Give the axes a log-scale y axis"])
+def test_trace_plot_log_scale(submission, problems, feedback):
+    """gives the trace plot a log-scale y axis"""
+    plot = find_trace_plot(submission, problems)
+    require_a_run(plot, submission)
+    with shown_when_wrong(feedback, submission, plot):
+        assert plot.axes.y_scale == "log", (f"The y axis of your trace plot has a {plot.axes.y_scale} scale; give it "
+                                            "a log scale (ax.set_yscale(\"log\") or plt.semilogy), so that all three "
+                                            "runs can be read on it.")
+
+
+@pytest.mark.graded("trace_plot", points=0.25, states=[
+    "Add a legend naming each rate: each line's label holds its learning rate as a number, such as `\"lr = 0.08\"`."])
+def test_trace_plot_legend(submission, problems, feedback):
+    """names each learning rate in the trace plot's legend"""
+    plot = find_trace_plot(submission, problems)
+    require_a_run(plot, submission)
+    shown = plot.figure.legend_texts(plot.axes)
+    with shown_when_wrong(feedback, submission, plot):
+        assert shown, ("Your trace plot has no legend; label each line with its rate and call ax.legend() (or "
+                       "plt.legend()).")
+        for lr, line in plot.lines.items():
+            assert line.label in shown, (f"The line of lr = {lr:g} is not in the legend (its label is "
+                                         f"{line.label!r}; the legend shows {', '.join(map(repr, shown[:6]))}).")
+            assert figures.names_number(line.label, lr), (
+                f"The legend entry {line.label!r} of the line of lr = {lr:g} does not name its rate as a number; "
+                f"label it like \"lr = {lr:g}\".")
+
+
+@pytest.mark.graded("trace_plot", points=0.25, states=["Label the x axis and the y axis."])
+def test_trace_plot_axis_labels(submission, problems, feedback):
+    """labels both axes of the trace plot"""
+    plot = find_trace_plot(submission, problems)
+    require_a_run(plot, submission)
+    unlabelled = [name for name, label in (("x", plot.axes.x_label), ("y", plot.axes.y_label)) if not label.strip()]
+    with shown_when_wrong(feedback, submission, plot):
+        assert not unlabelled, (f"The {' and '.join(unlabelled)} axis of your trace plot has no label; "
+                                "use ax.set_xlabel(\"step\") and ax.set_ylabel(\"loss\").")
 
 
 # --------------------------------------------------------------------------------- pick checks

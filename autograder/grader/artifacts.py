@@ -6,7 +6,9 @@ included, so nothing in this module may raise on odd data:
 
 * ``lines``: curves over steps (loss traces), ``{"series": [{"label", "x", "y"}]}``;
 * ``bars``: values per named category, one bar per series, with an optional threshold line;
-* ``panels``: small separate curves, each with its own title (traces a function misread).
+* ``panels``: small separate curves, each with its own title (traces a function misread);
+* ``figure``: a figure the student's notebook drew, as the grader read it (its axes, their scales,
+  labels and legends, and their lines' x and y), redrawn by the grader from those numbers alone.
 
 Numbers are rounded to 7 significant digits; inf and nan become the strings ``"inf"``, ``"-inf"``
 and ``"nan"`` (JSON has no such numbers, and Gradescope rejects invalid JSON), and values that are
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from autograder.grader.escaping import printable
+from autograder.grader.figures import PlottedFigure
 
 MAX_POINTS = 600  # per curve: enough to see a trace's shape, far less than a 10,000-step run
 MAX_SERIES = 8
@@ -29,6 +32,8 @@ MAX_PANELS = 6
 MAX_TEXT = 160
 MAX_ARTIFACTS_PER_TEST = 6
 MAX_JSON_PER_TEST = 60_000  # characters of JSON for all artifacts of one test
+MAX_FIGURE_AXES = 6
+MAX_FIGURE_POINTS = 2_000  # all lines of one student figure together, so its JSON fits a test's budget
 
 Number = float | str | None
 
@@ -66,12 +71,16 @@ def numbers(values: Any, limit: int = MAX_POINTS) -> tuple[list[int], list[Numbe
     flat = _flatten(values)
     if flat is None:
         return [], []
-    if len(flat) <= limit:
-        steps = list(range(len(flat)))
-    else:
-        stride = (len(flat) - 1) / (limit - 1)
-        steps = sorted({round(k * stride) for k in range(limit)})
+    steps = thinned(len(flat), limit)
     return steps, [number(flat[i]) for i in steps]
+
+
+def thinned(size: int, limit: int) -> list[int]:
+    """At most ``limit`` positions of ``size``, evenly spread, first and last kept."""
+    if size <= limit:
+        return list(range(size))
+    stride = (size - 1) / (max(limit, 2) - 1)
+    return sorted({round(k * stride) for k in range(max(limit, 2))})
 
 
 def _flatten(values: Any) -> list[Any] | None:
@@ -143,6 +152,25 @@ def panels(title: str, curves: Sequence[tuple[str, Any]], *, log_y: bool = False
             "total": len(curves) if total is None else int(total)}
 
 
+def figure(title: str, plotted: PlottedFigure) -> dict[str, Any]:
+    """A figure the notebook drew (read by :mod:`autograder.grader.figures`), thinned to fit a test's budget."""
+    kept = [(axes, axes.lines[:MAX_SERIES]) for axes in plotted.axes[:MAX_FIGURE_AXES]]
+    per_line = max(20, MAX_FIGURE_POINTS // max(1, sum(len(lines) for _, lines in kept)))
+    shown = []
+    for axes, lines in kept:
+        curves = []
+        for line in lines:
+            steps = thinned(min(line.x.size, line.y.size), per_line)
+            curves.append({"label": text(line.label), "x": [number(line.x[i]) for i in steps],
+                           "y": [number(line.y[i]) for i in steps], "points": int(line.points)})
+        legend = axes.legend if axes.legend is not None else plotted.legend
+        shown.append({"title": text(axes.title), "x_label": text(axes.x_label), "y_label": text(axes.y_label),
+                      "x_scale": text(axes.x_scale, 20), "y_scale": text(axes.y_scale, 20),
+                      "legend": None if legend is None else [text(entry) for entry in legend[:MAX_SERIES]],
+                      "lines": curves})
+    return {"kind": "figure", "title": text(title), "axes": shown, "total_axes": len(plotted.axes)}
+
+
 def within_limits(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The artifacts that fit in one test's budget, in order (later ones are dropped)."""
     kept, size = [], 0
@@ -156,4 +184,4 @@ def within_limits(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def is_artifact(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("kind") in ("lines", "bars", "panels")
+    return isinstance(value, dict) and value.get("kind") in ("lines", "bars", "panels", "figure")

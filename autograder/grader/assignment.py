@@ -5,6 +5,7 @@ the installed engine, and workers never see it. Each assignment is a folder
 ``<course>/assignments/<slug>/`` holding:
 
 * ``assignment.toml``: title, the graded functions in order, optional budgets;
+* ``written.toml`` (optional): questions answered in words, with points and a rubric, graded by people;
 * ``hidden_tests.py`` and ``public_tests.py``: pytest suites using the ``submission`` fixture;
 * ``problems.py`` (optional): plain numpy problem functions that workers rebuild from data. It runs
   in the student's process, so it must hold no answer: a name like a graded function's is refused;
@@ -37,6 +38,7 @@ from autograder.grader.mistakes import KnownMistake, MistakesError, load_mistake
 from autograder.grader.sandbox import Budgets
 from autograder.grader.session import DEFAULT_PACKAGES
 from autograder.grader.worker_view import keep_secret
+from autograder.grader.written import WrittenError, WrittenQuestion, load_questions
 
 COURSE_ENV = "AUTOGRADER_COURSE"
 # What grading reads from an assignment's folder; everything else there (solutions, the source notebook)
@@ -79,6 +81,8 @@ class Assignment:
     # Sentences of the student notebook that state no behaviour, so no test enforces them (traceability).
     not_behaviour: tuple[str, ...] = ()
     packages: tuple[str, ...] = DEFAULT_PACKAGES  # what notebooks may import besides the standard library
+    # Questions answered in words and graded by people (written.toml; autograder.grader.written).
+    written: tuple[WrittenQuestion, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -256,6 +260,10 @@ def load_assignment(slug: str, course: Path | None = None) -> Assignment:
     if not (isinstance(not_behaviour, list) and all(isinstance(quote, str) for quote in not_behaviour)):
         raise AssignmentError(f"{config_path}: [traceability] not_behaviour must be a list of quotes of the student "
                               "notebook")
+    try:
+        written = load_questions(folder)
+    except WrittenError as error:
+        raise AssignmentError(str(error)) from None
     return Assignment(slug=slug, course=course, title=str(config.get("title", slug)),
                       functions=tuple(functions), budgets=Budgets(**budgets_config),
-                      not_behaviour=tuple(not_behaviour), packages=tuple(packages))
+                      not_behaviour=tuple(not_behaviour), packages=tuple(packages), written=written)

@@ -24,6 +24,7 @@ from autograder.grader.feedback.report import write_report
 from autograder.grader.gradebook import Gradebook
 from autograder.grader.output_paths import submission_path
 from autograder.grader.results import SubmissionResult
+from autograder.grader.written import extract_answers
 
 
 class BatchError(Exception):
@@ -36,6 +37,7 @@ class SubmissionFile:
     path: Path
     problem: str | None = None  # set when the file must not be graded (the message says why)
     note: str | None = None  # something the instructor should know (graded all the same)
+    about: dict | None = None  # who handed it in, as a platform's download says (results.json's extra_data.intake)
 
 
 def discover(paths: Iterable[Path]) -> list[SubmissionFile]:
@@ -82,7 +84,7 @@ def _unique_ids(found: list[SubmissionFile]) -> list[SubmissionFile]:
         if count > 1:  # two paths map to one id: grade both, under distinct ids, and say so
             note = (f"{item.path} has the same id {item.id!r} as an earlier submission (given twice, or "
                     f"under two folders); it is graded as {item.id}~{count}.")
-            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem, note)
+            item = SubmissionFile(f"{item.id}~{count}", item.path, item.problem, note, item.about)
         unique.append(item)
     return unique
 
@@ -168,9 +170,13 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
     executor = executor or InProcess()
 
     def report(item: SubmissionFile, result: SubmissionResult, reused: bool) -> None:
-        _write_json(submission_path(out / "results", item.id, ".json"), result.to_gradescope())
+        data = result.to_gradescope()
+        if item.about is not None:
+            data["extra_data"]["intake"] = item.about
+        _write_json(submission_path(out / "results", item.id, ".json"), data)
         if feedback and not feedback_path(out, item.id, ".html").exists():  # reused, or graded on another machine
-            write_feedback(out, result, assignment, notebook=item.path)
+            # with the written answers' grades given by people, or "pending"
+            write_feedback(out, gradebook.with_written(result, assignment.written), assignment, notebook=item.path)
         summary.outcomes.append(Outcome(result.submission, result.score, result.max_score,
                                         result.problem is not None))
         if progress is not None:
@@ -180,6 +186,9 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         tasks = []
         for item in submissions:
             digest = content_hash(item.path)
+            if assignment.written and item.problem is None:  # read from the JSON, never by running the notebook
+                gradebook.store_answers(assignment.slug, item.id, extract_answers(item.path, assignment.written),
+                                        item.path.resolve())
             stored = gradebook.get(assignment.slug, item.id)
             if (not regrade and stored is not None and stored.content_hash == digest
                     and stored.suite_version == assignment.suite_version):
@@ -187,8 +196,10 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
                 report(item, stored.result, True)
             else:
                 feedback_path(out, item.id, ".html").unlink(missing_ok=True)  # stale until the new result's is drawn
+                # Pages that show written grades are drawn here, where the gradebook is (see report()).
+                draw_there = feedback and not assignment.written
                 tasks.append(GradingTask(item.id, str(item.path), assignment.slug, str(assignment.course),
-                                         digest, item.problem, str(out) if feedback else None))
+                                         digest, item.problem, str(out) if draw_there else None))
         for task, result in executor.results(tasks):
             started = datetime.fromtimestamp(time.time() - result.execution_time, UTC)
             gradebook.store(result, task.digest, assignment.suite_version, started.isoformat(timespec="seconds"))
@@ -202,7 +213,9 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
         # Read back once for both outputs, less the plot data and printed output neither needs.
         results = [result.without_plots_and_output()
                    for result in gradebook.results(assignment.slug, summary.submission_ids())]
-        write_grades_csv(out / "grades.csv", assignment, results)
+        # grades.csv shows the written answers' grades (or pending); the report is about the autograder's tests.
+        write_grades_csv(out / "grades.csv", assignment,
+                         [gradebook.with_written(result, assignment.written) for result in results])
         if feedback:
             write_report(out, assignment, results)
     finally:
@@ -211,15 +224,24 @@ def grade_batch(assignment: Assignment, submissions: list[SubmissionFile], out: 
 
 
 def write_grades_csv(path: Path, assignment: Assignment, results: Iterable[SubmissionResult]) -> None:
-    """One row per result, in the order given (the gradebook yields them by submission id)."""
+    """One row per result, in the order given (the gradebook yields them by submission id).
+
+    Written questions follow the functions, one column each (``written:<id>``): the points a person
+    gave, or ``pending`` until then; ``pending`` counts the points not graded yet, which ``score`` leaves out."""
+    written = [question.function for question in assignment.written]
     temporary = path.with_suffix(".csv.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["submission", "score", "max_score", *assignment.functions])
+        writer.writerow(["submission", "score", "max_score", *assignment.functions,
+                         *([*written, "pending"] if written else [])])
         for result in results:
             per_function = result.function_scores()
+            pending = {test.function for test in result.tests if test.pending}
             writer.writerow([csv_cell(result.submission), f"{result.score:g}", f"{result.max_score:g}",
-                             *(f"{per_function.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions)])
+                             *(f"{per_function.get(f, (0.0, 0.0))[0]:g}" for f in assignment.functions),
+                             *("pending" if f in pending else f"{per_function.get(f, (0.0, 0.0))[0]:g}"
+                               for f in written),
+                             *([f"{result.pending_points:g}"] if written else [])])
     os.replace(temporary, path)
 
 

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from autograder.grader import artifacts
+from autograder.grader.figures import PlottedFigure
 from autograder.grader.session import CallOutcome, WorkerFunction, WorkerSession
 
 
@@ -53,6 +54,12 @@ class Submission:
         so the answer never enters the student's process.
         """
         return Submission(self._session, self._functions, self._overrides | replacements, self.returned_none)
+
+    @property
+    def figures(self) -> tuple[PlottedFigure, ...]:
+        """The figures the notebook drew, as plain data the grader read (see autograder.grader.figures)."""
+        report = self._session.load_report
+        return report.figures if report is not None else ()
 
     @property
     def last_call(self) -> CallOutcome | None:
@@ -121,6 +128,10 @@ class Feedback:
         """Values per category (one per restart, say), the student's next to the reference's."""
         series = [(student_label, student)] + ([(reference_label, reference)] if reference is not None else [])
         self._add(artifacts.bars, title, categories, series, y_label=y_label, log_y=log)
+
+    def figure(self, plotted: PlottedFigure, *, title: str = "your figure, as the grader read it") -> None:
+        """A figure the notebook drew (from ``submission.figures``), redrawn from its numbers on the page."""
+        self._add(artifacts.figure, title, plotted)
 
     def snapshot(self) -> list[dict[str, Any]]:
         return list(self._artifacts)

@@ -18,6 +18,31 @@ class NotebookError(Exception):
 
 def read_code_cells(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[tuple[int, str]]:
     """Return ``(cell number, source)`` for each code cell, numbered from 1 over all cells."""
+    text = _read_text(path, max_bytes)
+    _parse_document(text)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # minor schema slips are common and do not matter here
+            notebook = nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat raises many types for odd documents
+        raise NotebookError(f"The notebook could not be read ({type(error).__name__}). Open it in Jupyter, "
+                            "save it, and submit it again.") from None
+    cells = [(number, _source(cell)) for number, cell in enumerate(notebook.get("cells", []), start=1)
+             if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    if not cells:
+        raise NotebookError("The notebook has no code cells, so it defines none of the functions asked for.")
+    if sum(len(source) for _, source in cells) > MAX_CODE_BYTES:
+        raise NotebookError("The notebook's code cells hold more than 2 MB of code; remove pasted data "
+                            "and generated code, then submit again.")
+    return cells
+
+
+def read_notebook_json(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict:
+    """The notebook's JSON document, read with the same limits and messages as grading (nothing is run)."""
+    return _parse_document(_read_text(path, max_bytes))
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -35,6 +60,10 @@ def read_code_cells(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[tup
                             "from Jupyter (File > Download) and submit that file.") from None
     if not text.strip():
         raise NotebookError("The file is empty. Save the notebook in Jupyter and submit it again.")
+    return text
+
+
+def _parse_document(text: str) -> dict:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
@@ -43,21 +72,7 @@ def read_code_cells(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[tup
                             "Open it in Jupyter, save it, and submit it again.") from None
     if not isinstance(document, dict) or not ("cells" in document or "worksheets" in document):
         raise NotebookError("The file is JSON but not a Jupyter notebook (it has no cells).")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # minor schema slips are common and do not matter here
-            notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises many types for odd documents
-        raise NotebookError(f"The notebook could not be read ({type(error).__name__}). Open it in Jupyter, "
-                            "save it, and submit it again.") from None
-    cells = [(number, _source(cell)) for number, cell in enumerate(notebook.get("cells", []), start=1)
-             if isinstance(cell, dict) and cell.get("cell_type") == "code"]
-    if not cells:
-        raise NotebookError("The notebook has no code cells, so it defines none of the functions asked for.")
-    if sum(len(source) for _, source in cells) > MAX_CODE_BYTES:
-        raise NotebookError("The notebook's code cells hold more than 2 MB of code; remove pasted data "
-                            "and generated code, then submit again.")
-    return cells
+    return document
 
 
 def _source(cell: dict) -> str:

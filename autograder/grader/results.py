@@ -24,6 +24,11 @@ class TestResult:
     # One of the assignment's public checks (public_tests.py), shown on Gradescope beside the graded tests
     # with no points, so that students see there exactly what `autograder check` told them.
     public: bool = False
+    # A written answer not graded by a person yet (autograder.grader.written): its points are not counted,
+    # and every output says "pending" rather than showing a zero. Written answers are added to a result
+    # where it is shown (grades.csv, feedback, exports), never stored with it: results.json stays what
+    # the autograder gave, as on Gradescope, where written answers are graded by hand from their PDFs.
+    pending: bool = False
 
 
 PUBLIC_CHECK_TAG = "public check"
@@ -82,6 +87,11 @@ class SubmissionResult:
     def max_score(self) -> float:
         return round(sum(test.max_score for test in self.tests), 6)
 
+    @property
+    def pending_points(self) -> float:
+        """Points of written answers still to be graded by a person."""
+        return round(sum(test.max_score for test in self.tests if test.pending), 6)
+
     def function_scores(self) -> dict[str, tuple[float, float]]:
         totals: dict[str, tuple[float, float]] = {}
         for test in self.tests:
@@ -97,7 +107,9 @@ class SubmissionResult:
 
     def summary(self) -> str:
         """The top-level feedback text: score per function, then what went wrong in the notebook."""
-        lines = [*mistakes_text(self.mistakes), f"Score: {self.score:g} / {self.max_score:g}"]
+        pending = f" ({self.pending_points:g} points pending: written answers not graded yet)" \
+            if self.pending_points else ""
+        lines = [*mistakes_text(self.mistakes), f"Score: {self.score:g} / {self.max_score:g}{pending}"]
         lines += [f"  {name}: {score:g} / {max_score:g}" for name, (score, max_score) in self.function_scores().items()]
         if self.problem:
             lines += ["", self.problem]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograder.grader.escaping import printable
+from autograder.grader.figures import PlottedFigure, read_figures
 from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
 from autograder.worker import wire
 
@@ -203,6 +204,7 @@ class LoadReport:
     functions: list[str] = field(default_factory=list)
     seconds: float = 0.0
     problem: str | None = None  # set when the notebook timed out or ended the process
+    figures: tuple[PlottedFigure, ...] = ()  # what the notebook drew, read from the worker's plain data
 
 
 @dataclass
@@ -297,13 +299,18 @@ class WorkerSession:
         try:
             self._channel.send(wire.encode("load", {"cells": cells, "problems": self.problems_source,
                                                    "packages": list(self.packages)}), deadline)
+            figures: tuple[PlottedFigure, ...] = ()
             while True:
                 op, data = self._channel.receive(deadline)
                 if op == "cell":
                     self._current_cell = int(data)
+                elif op == "figures":
+                    figures = read_figures(data)
                 elif op == "loaded":
                     self.cells_seconds += time.monotonic() - ready
-                    return self._load_report(data, time.monotonic() - started, self._titles)
+                    report = self._load_report(data, time.monotonic() - started, self._titles)
+                    report.figures = figures
+                    return report
                 else:
                     raise wire.ProtocolError(f"unexpected message {op!r} while loading")
         except wire.ProtocolError as error:

@@ -11,6 +11,10 @@ The statements of a notebook are (:func:`statements`):
 * every other Markdown sentence that says *must*, *never*, *always* or *should*;
 * every sentence of the docstrings in the answer cells (``otter_answer_cell``).
 
+Written questions (cells marked in their metadata as a written question's prompt or answer, see
+:mod:`autograder.grader.written`) are graded by people against their rubric, so their sentences are
+left out: no test could enforce them.
+
 A statement that states no behaviour (a prompt to try something, say) is listed under
 ``[traceability] not_behaviour`` in ``assignment.toml`` (each entry a quote of it). Quotes are compared
 with whitespace collapsed and Markdown bold (``**``) removed; a quote matches a statement it is part of.
@@ -24,6 +28,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.grader.written import is_written_cell
 
 _BULLET = re.compile(r"^\s*(?:[*+-]|\d+\.)\s+")
 _NORMATIVE = re.compile(r"\b(must|never|always|should)\b", re.IGNORECASE)
@@ -70,6 +76,8 @@ def statements(notebook: Path) -> list[Statement]:
     document = json.loads(notebook.read_text(encoding="utf-8"))
     found: list[Statement] = []
     for number, cell in enumerate(document.get("cells", []), start=1):
+        if is_written_cell(cell):
+            continue
         source = "".join(cell.get("source", ""))
         if cell.get("cell_type") == "markdown":
             found += _markdown_statements(source, f"markdown cell {number}")

@@ -28,6 +28,7 @@ import numpy as np
 
 from autograder.worker import imports, wire
 from autograder.worker.cells import ShellShim, to_python
+from autograder.worker.figures import FigureRecorder
 
 
 class CappedText(io.TextIOBase):
@@ -137,6 +138,7 @@ class WorkerServer:
             "__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: self.shell,
         }
         self.shell.user_ns = self.namespace
+        self.figures = FigureRecorder()
 
     # ------------------------------------------------------------------------------------ plumbing
     def send(self, op: str, data: Any) -> None:
@@ -166,10 +168,12 @@ class WorkerServer:
         sys.modules["otter"] = _otter_stand_in()
         sys.modules["autograder.student"] = _checks_stand_in()
         imports.install([str(name) for name in packages])
+        self.figures.watch_show()
         reports = []
         for index, source in cells:
             self.send("cell", index)
             reports.append(self._run_cell(int(index), str(source)))
+        self._send_figures()
         functions = sorted(name for name, value in self.namespace.items()
                            if not name.startswith("_") and name != "get_ipython"
                            and callable(value) and not isinstance(value, type))
@@ -187,8 +191,19 @@ class WorkerServer:
         except BaseException as caught:  # a failing cell is recorded and the next cell still runs
             error = student_traceback(caught)
         finally:
+            # What the cell drew, as the inline backend would show it (even when the cell raised later).
+            self.figures.capture_open()
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         return {"index": index, "error": error, "stdout": self.stdout.take(), "notes": list(self.notes)}
+
+    def _send_figures(self) -> None:
+        """The figures as plain data, before the load report; none if they cannot be sent (then the
+        grader sees a notebook that drew nothing, and a plot check fails with its own message)."""
+        try:
+            frame = wire.encode("figures", {"figures": self.figures.data(), "dropped": self.figures.dropped})
+        except wire.EncodeError:
+            frame = wire.encode("figures", {"figures": [], "dropped": 0})
+        self.channel.send(frame)
 
     # -------------------------------------------------------------------------------------- calls
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any], overrides: dict[str, Any]) -> None:

@@ -1,10 +1,17 @@
-"""A CSV that Canvas's gradebook import accepts, from the gradebook and a roster.
+"""A CSV that Canvas's gradebook import accepts, from the gradebook and the students of a Canvas download
+(or a roster).
 
 Canvas imports the layout it exports: a header ``Student,ID,SIS User ID,SIS Login ID,Section``
 followed by one column per assignment, named ``Title (canvas id)`` to update that assignment or just
 ``Title`` to match one by name (or create it); then a ``Points Possible`` row; then one row per
 student, matched on ID, SIS User ID or SIS Login ID. A student without a submission gets an empty grade,
-not a zero: whether a missing submission counts as zero is the instructor's call, made in Canvas.
+not a zero: whether a missing submission counts as zero is the instructor's call, made in Canvas. A
+submission with written answers still to be graded by a person (``autograder review``) also gets an
+empty grade, and is listed, rather than a total that leaves those points out.
+
+Students graded from a Canvas download carry their Canvas user ID (``OUT/intake.json``), which is the
+``ID`` Canvas matches: they need no roster. A roster adds names, SIS ids and sections, and students who
+handed nothing in.
 """
 
 from __future__ import annotations
@@ -31,13 +38,20 @@ class CanvasExport:
     graded: list[tuple[Student, SubmissionResult]] = field(default_factory=list)
     unknown: list[SubmissionResult] = field(default_factory=list)  # graded, but not in the roster
     missing: list[Student] = field(default_factory=list)  # in the roster, but never graded
+    pending: list[tuple[Student, SubmissionResult]] = field(default_factory=list)  # written answers to grade
     notes: list[str] = field(default_factory=list)
 
     def report(self) -> str:
         """What the instructor must look at, as plain text (also printed on stderr)."""
         lines = [f"Canvas column {self.column!r}, {self.points_possible:g} points possible: "
                  f"{len(self.graded)} graded, {len(self.missing)} without a submission, "
-                 f"{len(self.unknown)} submission(s) not in the roster."]
+                 f"{len(self.unknown)} submission(s) not in the roster"
+                 + (f", {len(self.pending)} with written answers still to grade." if self.pending else ".")]
+        if self.pending:
+            lines += ["", "Students whose written answers are not all graded yet (their grade is left empty; grade "
+                          "them with `autograder review`, then export again):"]
+            lines += [f"  {s.name} (submission {s.submission!r}, {r.pending_points:g} points pending)"
+                      for s, r in self.pending]
         if self.missing:
             lines += ["", "Students in the roster with no graded submission (their grade is left empty):"]
             lines += [f"  {s.name} (submission {s.submission!r}, {_identifier(s)})" for s in self.missing]
@@ -53,6 +67,28 @@ def assignment_column(title: str, canvas_id: str | None) -> str:
     return f"{title} ({canvas_id})" if canvas_id else title
 
 
+def students_from_downloads(records: dict[str, dict], roster: list[Student]) -> list[Student]:
+    """One student per Canvas user graded from a download (by name), then the roster's others.
+
+    A roster row describes a downloaded student when its ``submission`` is theirs or its ``id`` is their
+    Canvas user ID; its name, SIS ids and section are then used. The download's names (``smithjohn``)
+    are only shown: Canvas matches on the ID."""
+    downloaded = sorted((record for record in records.values() if record.get("platform") == "canvas"),
+                        key=lambda record: (record["student"], record["student_id"]))
+    by_submission = {student.submission: student for student in roster if student.submission}
+    by_id = {student.id: student for student in roster if student.id}
+    students, described = [], set()
+    for record in downloaded:
+        known = by_submission.get(record["submission"]) or by_id.get(record["student_id"])
+        if known is not None:
+            described.add(id(known))
+            students.append(Student(record["submission"], known.name, record["student_id"], known.sis_user_id,
+                                    known.sis_login_id, known.section))
+        else:
+            students.append(Student(record["submission"], record["student"], record["student_id"]))
+    return students + [student for student in roster if id(student) not in described]
+
+
 def match(results: Iterable[SubmissionResult], roster: list[Student], column: str) -> CanvasExport:
     by_submission = {result.submission: result for result in results}
     maxima = sorted({result.max_score for result in by_submission.values()})
@@ -64,9 +100,11 @@ def match(results: Iterable[SubmissionResult], roster: list[Student], column: st
     on_roster = set()
     for student in roster:
         on_roster.add(student.submission)
-        result = by_submission.get(student.submission)
+        result = by_submission.get(student.submission) if student.submission else None
         if result is None:
             export.missing.append(student)
+        elif result.pending_points:
+            export.pending.append((student, result))
         else:
             export.graded.append((student, result))
     export.unknown = [result for submission, result in sorted(by_submission.items()) if submission not in on_roster]

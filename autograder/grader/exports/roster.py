@@ -5,8 +5,9 @@ A CSV file whose first line names its columns (in any order, case ignored)::
     submission,student,id,sis_user_id,sis_login_id,section
     section-a/alice,"Liddell, Alice",1001,S001,aliddell,Section A
 
-* ``submission`` (required): the submission id, as in grades.csv (the notebook's path relative to the
-  folder graded, without ``.ipynb``);
+* ``submission``: the submission id, as in grades.csv (the notebook's path relative to the folder
+  graded, without ``.ipynb``); it may be left out for students graded from a Canvas download, whom the
+  ``id`` (Canvas user ID) finds (a row needs one or the other);
 * ``student`` (required): the name shown in the platform's gradebook;
 * ``id``, ``sis_user_id``, ``sis_login_id``: the platform's identifiers; a row needs at least one, since
   that is what the platform matches students on (Canvas: its user ID, SIS User ID or SIS Login ID);
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 COLUMNS = ("submission", "student", "id", "sis_user_id", "sis_login_id", "section")
-REQUIRED = ("submission", "student")
+REQUIRED = ("student",)
 IDENTIFIERS = ("id", "sis_user_id", "sis_login_id")
 
 
@@ -65,12 +66,16 @@ def read_roster(path: Path) -> list[Student]:
             raise RosterError(f"Line {line} of the roster {path} has {len(row)} fields but the header has "
                               f"{len(header)}; quote names that contain commas (\"Liddell, Alice\").")
         values = {name: cell.strip() for name, cell in zip(header, row, strict=True)}
+        values.setdefault("submission", "")
         for name in REQUIRED:
             if not values[name]:
                 raise RosterError(f"Line {line} of the roster {path} has an empty {name}; fill it in.")
         if not any(values.get(name) for name in IDENTIFIERS):
             raise RosterError(f"Line {line} of the roster {path} ({values['student']}) has none of "
                               f"{', '.join(IDENTIFIERS)}; give at least one, or the platform cannot match the student.")
+        if not values["submission"] and not values.get("id"):
+            raise RosterError(f"Line {line} of the roster {path} ({values['student']}) has neither a submission nor "
+                              "an id; give the submission id (as in grades.csv) or the student's Canvas user ID.")
         for name in ("submission", *IDENTIFIERS):
             key = (name, values.get(name, ""))
             if key[1] and key in first_line:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from autograder.grader.feedback.page import document, escape, figure, html_table, meter
-from autograder.grader.feedback.view import CheckView, FeedbackView, same_reason_text, score_text
+from autograder.grader.feedback.view import (
+    CheckView,
+    FeedbackView,
+    function_score_text,
+    same_reason_text,
+    score_text,
+    total_score_text,
+)
+from autograder.grader.written import FUNCTION_PREFIX
 
 Images = dict[int, bytes | None]  # PNG of each artifact, by id() of the artifact dict
 
@@ -12,17 +20,17 @@ def render_html(view: FeedbackView, images: Images) -> str:
     parts = [f"<h1>{escape(view.title)}</h1>",
              f'<p class="muted">Feedback for <strong>{escape(view.submission)}</strong></p>',
              f'<div class="card"><div class="row"><h2 style="margin: 0">Score: '
-             f"{escape(score_text(view.score, view.max_score))}</h2>{meter(view.score, view.max_score)}</div></div>"]
+             f"{escape(total_score_text(view))}</h2>{meter(view.score, view.max_score)}</div></div>"]
     parts += [f'<div class="problem"><strong>{escape(line)}</strong></div>' for line in view.mistakes]
     if view.problem:
         parts.append('<div class="problem"><strong>Your notebook could not be run.</strong><br>'
                      f"{escape(view.problem)}</div>")
-    rows = [[escape(f.name), escape(score_text(f.score, f.max_score)) + " " + meter(f.score, f.max_score),
+    rows = [[escape(f.name), escape(function_score_text(f)) + " " + meter(f.score, f.max_score),
              escape(f"{sum(c.passed for c in f.checks)} of {len(f.checks)}")] for f in view.functions]
     parts += ["<h2>Score per function</h2>", html_table(["function", "score", "checks passed"], rows, raw=True)]
     for function in view.functions:
         parts.append(f'<h2 id="{escape(function.name)}">{escape(function.name)} '
-                     f'<span class="muted small">{escape(score_text(function.score, function.max_score))}</span></h2>')
+                     f'<span class="muted small">{escape(function_score_text(function))}</span></h2>')
         parts += [_check(check, images) for check in function.checks if not check.same_reason]
     parts.append(_cells(view))
     return document(f"{view.title}: feedback for {view.submission}", "\n".join(parts))
@@ -31,13 +39,18 @@ def render_html(view: FeedbackView, images: Images) -> str:
 def _check(check: CheckView, images: Images) -> str:
     if check.hidden:
         heading, status, css = '<h3 class="hid">hidden test</h3>', "", "check hidden"
+    elif check.pending:
+        heading, status, css = (f"<h3>{escape(check.title)}</h3>", '<span class="hid">pending</span>',
+                                "check hidden")
+    elif check.function.startswith(FUNCTION_PREFIX):
+        heading, status, css = f"<h3>{escape(check.title)}</h3>", '<span class="pass">graded by hand</span>', "check"
     elif check.passed:
         heading, status, css = f"<h3>{escape(check.title)}</h3>", '<span class="pass">&#10003; passed</span>', "check"
     else:
         heading, status, css = (f"<h3>{escape(check.title)}</h3>", '<span class="fail">&#10007; failed</span>',
                                 "check failed")
     body = [f'<div class="card {css}"><div class="row">{heading}<span>{status} '
-            f'<span class="muted">{escape(score_text(check.score, check.max_score))}</span></span></div>']
+            f'<span class="muted">{escape(_points(check))}</span></span></div>']
     if check.message:
         body.append(f"<pre>{escape(check.message)}</pre>")
     if check.same_reason_titles:
@@ -46,6 +59,10 @@ def _check(check: CheckView, images: Images) -> str:
     body += [figure(artifact, images.get(id(artifact))) for artifact in check.artifacts]
     body.append("</div>")
     return "\n".join(body)
+
+
+def _points(check: CheckView) -> str:
+    return f"- / {check.max_score:g}" if check.pending else score_text(check.score, check.max_score)
 
 
 def _cells(view: FeedbackView) -> str:

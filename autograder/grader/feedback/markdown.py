@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.summaries import describe, table
-from autograder.grader.feedback.view import CheckView, FeedbackView, same_reason_text, score_text
+from autograder.grader.feedback.view import (
+    CheckView,
+    FeedbackView,
+    function_score_text,
+    same_reason_text,
+    score_text,
+    total_score_text,
+)
+from autograder.grader.written import FUNCTION_PREFIX
 
 Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
 
@@ -26,14 +34,14 @@ def _cell_text(value: str) -> str:
 def render_markdown(view: FeedbackView, links: Links) -> str:
     lines = [f"# {markdown_text(view.title)}", "", f"Feedback for **{markdown_text(view.submission)}**", "",
              *(f"> **{markdown_text(line)}**\n" for line in view.mistakes),
-             f"**Score: {score_text(view.score, view.max_score)}**", ""]
+             f"**Score: {total_score_text(view)}**", ""]
     if view.problem:
         lines += ["> **Your notebook could not be run.** " + markdown_text(view.problem), ""]
     lines += ["## Score per function", "", "| function | score | checks passed |", "|---|---:|---:|"]
-    lines += [f"| {markdown_text(f.name)} | {score_text(f.score, f.max_score)} | "
+    lines += [f"| {markdown_text(f.name)} | {function_score_text(f)} | "
               f"{sum(c.passed for c in f.checks)} of {len(f.checks)} |" for f in view.functions]
     for function in view.functions:
-        lines += ["", f"## {markdown_text(function.name)} ({score_text(function.score, function.max_score)})", ""]
+        lines += ["", f"## {markdown_text(function.name)} ({function_score_text(function)})", ""]
         for check in function.checks:
             lines += check_lines(check, links)
     lines += ["", "## Your notebook", ""]
@@ -56,7 +64,11 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
         return []
     if check.hidden:
         return [f"- hidden test: {score_text(check.score, check.max_score)}"]
-    mark = "passed" if check.passed else "**failed**"
+    if check.pending:
+        return [f"- pending (- / {check.max_score:g}): {markdown_text(check.title)}", "",
+                "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
+    mark = "graded by hand" if check.function.startswith(FUNCTION_PREFIX) else \
+        "passed" if check.passed else "**failed**"
     lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {markdown_text(check.title)}"]
     if check.message:
         lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]

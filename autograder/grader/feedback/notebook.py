@@ -1,5 +1,6 @@
 """A feedback copy of the student's notebook: a Markdown cell under each cell that defines a graded
-function (the last definition, the one that was graded), plus a summary cell at the top.
+function (the last definition, the one that was graded), plus a summary cell at the top, followed by the
+feedback on graded items that no cell defines (a missing function, a plot).
 
 Only the student's own notebook is copied (never run): its cells and outputs are kept as they are,
 and plots travel inside the feedback cells as attachments, so the copy is one self-contained file.
@@ -17,7 +18,7 @@ import nbformat
 
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.markdown import check_lines
-from autograder.grader.feedback.view import FeedbackView, FunctionView, score_text
+from autograder.grader.feedback.view import FeedbackView, FunctionView, function_score_text, score_text
 from autograder.grader.notebook import MAX_NOTEBOOK_BYTES
 from autograder.worker.cells import to_python
 
@@ -55,7 +56,12 @@ def feedback_notebook(notebook: Path, view: FeedbackView, images: dict[int, byte
     for function in view.functions:
         if function.name in last_definition:
             below.setdefault(last_definition[function.name], []).append(function)
-    cells = [_summary_cell(view, [f.name for f in view.functions if f.name not in last_definition])]
+    # A graded item no cell defines (a missing function, or a plot graded from the figures the notebook drew)
+    # gets its feedback right under the summary, so none is lost; only a missing function is called undefined.
+    elsewhere = [f for f in view.functions if f.name not in last_definition and f.checks]
+    missing = [f.name for f in elsewhere if any("does not define a function named" in check.message
+                                                for check in f.checks)]
+    cells = [_summary_cell(view, missing), *(_function_cell(function, images) for function in elsewhere)]
     for position, cell in enumerate(document.cells):
         cells.append(cell)
         for function in below.get(position, []):
@@ -76,7 +82,7 @@ def _summary_cell(view: FeedbackView, undefined: Collection[str]) -> nbformat.No
     lines = [f"## Feedback: {view.title}", "", *(f"> **{markdown_text(line)}**\n" for line in view.mistakes),
              f"**Score: {score_text(view.score, view.max_score)}**", "",
              "| function | score |", "|---|---:|"]
-    lines += [f"| {f.name} | {score_text(f.score, f.max_score)} |" for f in view.functions]
+    lines += [f"| {f.name} | {function_score_text(f)} |" for f in view.functions]
     if undefined:
         lines += ["", "Not defined in this notebook: " + ", ".join(undefined) + "."]
     if view.problem:

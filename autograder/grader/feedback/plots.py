@@ -44,6 +44,8 @@ def _draw(artifact: dict[str, Any]) -> Figure | None:
         return _bars(artifact)
     if kind == "panels":
         return _panels(artifact)
+    if kind == "figure":
+        return _student_figure(artifact)
     return None
 
 
@@ -198,3 +200,51 @@ def _panels(artifact: dict[str, Any]) -> Figure:
     suffix = f" (first {len(panels)} of {total})" if total > len(panels) else ""
     figure.suptitle("\n".join(textwrap.wrap(artifact.get("title", "") + suffix, 100)), fontsize=10)
     return figure
+
+
+def _student_figure(artifact: dict[str, Any]) -> Figure:
+    """A figure the student's notebook drew, redrawn from the numbers and strings the grader read: each of
+    its axes with its lines, scales, title, axis labels and legend. Student text is drawn as plain text
+    (``parse_math=False``: a ``$`` is a dollar sign, never math markup for the renderer to parse)."""
+    panels = artifact["axes"]
+    columns = min(3, max(1, len(panels)))
+    rows = max(1, math.ceil(len(panels) / columns))
+    height = 3.0 * rows + 0.6
+    figure = Figure(figsize=(4.2 * columns, height), dpi=DPI)
+    figure.subplots_adjust(left=0.8 / (4.2 * columns), right=0.98, bottom=0.55 / height, top=1 - 0.65 / height,
+                           wspace=0.35, hspace=0.8)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for index, axes in enumerate(grid.flat):
+        if index >= len(panels):
+            axes.set_visible(False)
+            continue
+        _student_axes(axes, panels[index])
+    total = artifact.get("total_axes", len(panels))
+    suffix = f" (first {len(panels)} of {total} axes)" if total > len(panels) else ""
+    figure.suptitle("\n".join(textwrap.wrap(artifact.get("title", "") + suffix, 100)), fontsize=10)
+    return figure
+
+
+def _student_axes(axes: Any, panel: dict[str, Any]) -> None:
+    values = [_floats(line["y"]) for line in panel["lines"]]
+    log = panel.get("y_scale") == "log" and _use_log(axes, values)
+    for index, (line, y) in enumerate(zip(panel["lines"], values, strict=False)):
+        x = _floats(line["x"])
+        shown = [v if math.isfinite(v) and math.isfinite(u) and (v > 0 or not log) else math.nan
+                 for u, v in zip(x, y, strict=False)]
+        label = str(line["label"])
+        axes.plot([u if math.isfinite(u) else math.nan for u in x], shown, linewidth=1.5,
+                  color=([STUDENT, *OTHERS])[index % (len(OTHERS) + 1)],
+                  label=label if label and not label.startswith("_") else None)
+    if panel.get("x_scale") == "log" and any(math.isfinite(u) and u > 0 for line in panel["lines"]
+                                             for u in _floats(line["x"])):
+        axes.set_xscale("log")
+    axes.set_title("\n".join(textwrap.wrap(str(panel.get("title", "")), 45)), fontsize=8, parse_math=False)
+    axes.set_xlabel(str(panel.get("x_label", "")), fontsize=8, parse_math=False)
+    axes.set_ylabel(str(panel.get("y_label", "")), fontsize=8, parse_math=False)
+    axes.tick_params(labelsize=7)
+    axes.grid(True, alpha=0.3)
+    if panel.get("legend") is not None and axes.get_legend_handles_labels()[0]:
+        legend = axes.legend(fontsize=7)
+        for entry in legend.get_texts():
+            entry.set_parse_math(False)

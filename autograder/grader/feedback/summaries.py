@@ -27,6 +27,15 @@ def _curve(x: list[int], y: list[Number]) -> str:
     return text
 
 
+def _points(line: dict[str, Any]) -> str:
+    """A line of a student's figure: how many points it has, its first and last y (x may be anything)."""
+    y = line["y"]
+    if not y:
+        return "no values"
+    count = int(line.get("points", len(y)))
+    return f"{count} value{'s' if count != 1 else ''}, first {value_text(y[0])}, last {value_text(y[-1])}"
+
+
 def describe(artifact: dict[str, Any]) -> list[str]:
     """One line per curve, bar group or panel."""
     try:
@@ -44,6 +53,16 @@ def _describe(artifact: dict[str, Any]) -> list[str]:
         if artifact.get("total", 0) > len(artifact["panels"]):
             lines.append(f"(the first {len(artifact['panels'])} of {artifact['total']} shown)")
         return lines
+    if kind == "figure":
+        lines = []
+        for number, axes in enumerate(artifact["axes"], start=1):
+            about = f"axes {number}" + (f" ({axes['title']})" if axes["title"] else "")
+            legend = "no legend" if axes["legend"] is None else f"legend {', '.join(axes['legend']) or '(empty)'}"
+            lines.append(f"{about}: {axes['y_scale']} y scale, x label {axes['x_label'] or '(none)'}, y label "
+                         f"{axes['y_label'] or '(none)'}, {legend}")
+            for line in axes["lines"]:
+                lines.append(f"  {line['label'] or '(no label)'}: {_points(line)}")
+        return lines or ["no axes"]
     if kind == "bars":
         return [f"{s['label']}: " + ", ".join(f"{c} {value_text(v)}" for c, v in
                                              zip(artifact["categories"], s["values"], strict=False))

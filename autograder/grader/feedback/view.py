@@ -17,6 +17,7 @@ from typing import Any
 from autograder.grader.artifacts import is_artifact
 from autograder.grader.escaping import printable
 from autograder.grader.results import VISIBILITIES, LikelyMistake, SubmissionResult, mistakes_text
+from autograder.grader.written import FUNCTION_PREFIX
 
 # Feedback is usually released with the grades, after the due date: everything but "hidden".
 DEFAULT_VISIBILITIES: frozenset[str] = frozenset({"visible", "after_due_date", "after_published"})
@@ -34,7 +35,8 @@ class CheckView:
     message: str = ""  # what differed; empty when passed or hidden
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     hidden: bool = False
-    # A known mistake explains this check's failure: shown once, on the first check it explains, with the count
+    pending: bool = False  # a written answer not graded by a person yet: shown as pending, never as a zero
+    # A known mistake explains this check's failure: shown once, on the first check it explains, with the names
     # of the others (same_reason), which formats then leave out.
     same_reason_titles: list[str] = field(default_factory=list)
     same_reason: bool = False
@@ -95,11 +97,15 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
     check_of: dict[str, CheckView] = {}
     for test in result.tests:
         description = test.name.split(": ", 1)[1] if test.name.startswith(f"{test.function}: ") else test.name
-        if test.visibility in shown:
+        if test.pending:
+            check = CheckView(test.function, description, test.score, test.max_score, False,
+                              printable(test.output), pending=True)
+        elif test.visibility in shown:
             # Plots only where a check failed: that is where they explain something, and drawing
             # them costs about 0.1 s each, more than grading, on every passed check of a class.
             check = CheckView(test.function, description, test.score, test.max_score, test.passed,
-                              "" if test.passed else printable(test.output),
+                              printable(test.output) if not test.passed or test.function.startswith(FUNCTION_PREFIX)
+                              else "",  # a written answer's rubric items and comment are its feedback
                               [] if test.passed else [a for a in test.artifacts if is_artifact(a)])
         else:
             check = CheckView(test.function, "hidden test", test.score, test.max_score, test.passed, hidden=True)
@@ -151,3 +157,17 @@ def _cells(result: SubmissionResult) -> list[CellView]:
 
 def score_text(score: float, max_score: float) -> str:
     return f"{score:g} / {max_score:g}"
+
+
+def total_score_text(view: FeedbackView) -> str:
+    """The total, saying how many points of written answers are still to be graded."""
+    pending = sum(check.max_score for check in view.checks if check.pending)
+    suffix = f" ({pending:g} points pending: written answers not graded yet)" if pending else ""
+    return score_text(view.score, view.max_score) + suffix
+
+
+def function_score_text(function: FunctionView) -> str:
+    """A function's (or written question's) score; "pending" while a person has not graded it."""
+    if any(check.pending for check in function.checks):
+        return f"pending (- / {function.max_score:g})"
+    return score_text(function.score, function.max_score)
