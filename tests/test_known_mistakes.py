@@ -191,6 +191,7 @@ UNNAMEABLE = {
     "relu-fit": {"blind-fit-missing-initial-loss", "fit-missing-initial-loss", "fit-extra-iteration",
                  "blind-loss-half-factor", "blind-loss-mean", "blind-loss-no-relu", "blind-loss-returns-array",
                  "blind-relu-abs", "blind-relu-leaky"},
+    "learning-rate": {"plot-one-step-short"},
     "logistic-loss": {"blind-fit-missing-initial-loss", "blind-grad-column-output", "blind-grad-mean-not-sum",
                       "blind-grad-sign-flipped", "grad-column-vector", "grad-mean-not-sum", "grad-sign-flipped"},
 }
