@@ -238,8 +238,11 @@ def check(slug: str, course: Path | None, classroom_output: Path | None, noteboo
 
 @main.command()
 @COURSE
+@click.option("--write-mistakes", is_flag=True,
+              help="Also rewrite each assignment's mistakes.toml with the checks every buggy solution fails now "
+                   "(the descriptions are kept; a new buggy solution gets an entry to describe).")
 @click.argument("slugs", nargs=-1)
-def validate(course: Path | None, slugs: tuple[str, ...]) -> None:
+def validate(course: Path | None, write_mistakes: bool, slugs: tuple[str, ...]) -> None:
     """Prove an assignment's suite: the source notebook gets full marks, the student notebook zero,
     every correct solution full marks, every buggy one loses points exactly on the function it breaks.
 
@@ -249,17 +252,21 @@ def validate(course: Path | None, slugs: tuple[str, ...]) -> None:
     Example:
       autograder validate gradient-descent
     """
-    from autograder.grader.validate import validate_assignment
+    from autograder.grader import validate as validation
 
     chosen = slugs or tuple(available_slugs(_course(course)))
     failures = 0
     for slug in chosen:
         assignment = _assignment(slug, course)
         try:
-            report = validate_assignment(assignment, echo=click.echo)
+            report = validation.validate_assignment(assignment, echo=click.echo)
         except GRADER_FAULTS as error:
             raise GraderFault(str(error)) from None
         failures += report.failures
+        if write_mistakes:
+            for note in validation.write_mistakes(assignment, report):
+                click.echo(f"  {note}")
+            click.echo(f"  wrote {assignment.mistakes_file}")
     if failures:
         raise GraderFault(f"{failures} expectation(s) failed; see above.")
     click.echo(f"All expectations met for {', '.join(chosen)}.")

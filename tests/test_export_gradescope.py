@@ -86,7 +86,7 @@ def test_the_zip_holds_what_gradescope_expects(exported):
     # no other assignment, no reference module the suites do not import.
     assert names == {"setup.sh", "run_autograder", "requirements.txt", wheels[0],
                      *(course + name for name in ("assignment.toml", "hidden_tests.py", "public_tests.py",
-                                                  "problems.py")),
+                                                  "problems.py", "mistakes.toml", "student/gradient-descent.ipynb")),
                      "course/reference/__init__.py", "course/reference/gradient_descent.py"}
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert any(line.startswith("numpy") for line in requirements)

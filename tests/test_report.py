@@ -73,7 +73,9 @@ def test_histogram_counts_add_up_to_the_submissions(page, batch):
     total = re.search(r"total score \(out of [^)]*\): number of submissions per score.*?</figure>", page, re.S)
     spread = re.search(r"Submissions per score: ([^<]*)\.</p>", total.group(0)).group(1)
     counts = {score: int(count) for score, count in (item.split(": ") for item in spread.split(", "))}
-    assert counts == {f"{score:g}": n for score, n in Counter(r.score for r in results).items()}
+    labels, expected = histogram([r.score for r in results], max(r.max_score for r in results))
+    assert counts == {label: n for label, n in zip(labels, expected, strict=True) if n}
+    assert sum(counts.values()) == len(results)
 
 
 def test_the_most_failed_checks_come_first_with_counts_and_a_sample_message(page, batch):
@@ -128,13 +130,20 @@ def test_percentile_is_nearest_rank():
     assert percentile(values, 0.95) == 19 and percentile(values, 0.5) == 10 and percentile([7.0], 0.95) == 7.0
 
 
-def test_histogram_has_a_bar_per_possible_score_or_ten_bins():
+def test_histogram_has_a_bar_per_possible_score_or_bins_of_a_round_width():
     labels, counts = histogram([8.0, 13.0, 13.0, 0.0], 13.0)
     assert labels == [str(k) for k in range(14)] and counts[13] == 2 and counts[8] == 1 and sum(counts) == 4
-    labels, counts = histogram([8.5, 13.0, 0.0], 13.0)
-    assert labels[1] == "0.5" and labels[-1] == "13" and len(labels) == 27 and counts[17] == 1
+    labels, counts = histogram([8.5, 9.5, 0.0], 9.5)
+    assert labels[1] == "0.5" and labels[-1] == "9.5" and len(labels) == 20 and counts[17] == 1
+    # 27 half-point bars would be unreadable: bins two points wide, labelled by their ends, and full marks.
+    labels, counts = histogram([8.5, 12.5, 13.0, 0.0], 13.0)
+    assert labels == ["0\u20132", "2\u20134", "4\u20136", "6\u20138", "8\u201310", "10\u201312", "12\u201313",
+                      "13 (full)"]
+    assert counts == [1, 0, 0, 0, 1, 0, 1, 1]
     labels, counts = histogram([0.1, 0.37, 99.9], 100.0)
-    assert len(labels) == 10 and counts[0] == 2 and counts[-1] == 1
+    assert len(labels) == 11 and labels[0] == "0\u201310" and counts[0] == 2 and counts[-2] == 1 and counts[-1] == 0
+    labels, counts = histogram([0.0, 7.3, 14.5], 14.5)  # 7.3 is off every grid
+    assert labels[0] == "0\u20132" and labels[-2:] == ["14\u201314.5", "14.5 (full)"] and counts[-1] == 1
 
 
 def test_timeouts_are_found_in_tests_cells_and_the_notebook():

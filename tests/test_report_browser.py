@@ -71,3 +71,22 @@ def test_the_page_renders_in_chromium(browser, batch, which, tmp_path, record_pr
     broken = [alt[:80] for complete, width, alt in seen["images"] if not (complete and width > 0)]
     assert not broken, f"images that did not load: {broken}"
     assert screenshot.stat().st_size > 10_000
+
+
+def test_the_per_student_table_is_above_the_fold_on_a_laptop_screen(browser, batch, tmp_path):
+    """On a 1280x800 screen the report opens on the table of every submission (score and likely mistake):
+    its heading, header row and first row show without scrolling."""
+    out, _ = batch
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto((out / "report.html").as_uri(), wait_until="load")
+    heading = page.locator("h2:text-is('Submissions')")
+    table = page.locator("h2:text-is('Submissions') + table")
+    first_row = table.locator("tbody tr").first
+    boxes = {"heading": heading.bounding_box(), "header": table.locator("thead").bounding_box(),
+             "first row": first_row.bounding_box()}
+    header_cells = table.locator("thead th").all_inner_texts()
+    page.screenshot(path=str(tmp_path / "report-fold.png"))
+    page.close()
+    assert header_cells[:3] == ["submission", "score", "likely mistake"]
+    for name, box in boxes.items():
+        assert box is not None and box["y"] + box["height"] <= 800, f"the {name} is below the fold: {box}"

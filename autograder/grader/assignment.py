@@ -10,6 +10,7 @@ the installed engine, and workers never see it. Each assignment is a folder
 * ``problems.py`` (optional): plain numpy problem functions that workers rebuild from data. It runs
   in the student's process, so it must hold no answer: a name like a graded function's is refused;
 * ``student/<slug>.ipynb``: the notebook students get; ``source/<slug>.ipynb``: its otter source;
+* ``mistakes.toml`` (optional): known mistakes that feedback names (:mod:`autograder.grader.mistakes`);
 * ``solutions/correct/*.ipynb`` and ``solutions/buggy/*.ipynb``: notebooks that ``validate`` grades.
 
 ``reference/<module>.py`` holds the reference solutions the suites import (``from reference import
@@ -32,6 +33,8 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 
+from autograder.grader.attempts import template_cells
+from autograder.grader.mistakes import KnownMistake, MistakesError, load_mistakes
 from autograder.grader.sandbox import Budgets
 from autograder.grader.session import DEFAULT_PACKAGES
 from autograder.grader.worker_view import keep_secret
@@ -40,7 +43,8 @@ from autograder.grader.written import WrittenError, WrittenQuestion, load_questi
 COURSE_ENV = "AUTOGRADER_COURSE"
 # What grading reads from an assignment's folder; everything else there (solutions, the source notebook)
 # is for authors only and goes into no export.
-GRADING_FILES = ("assignment.toml", "hidden_tests.py", "public_tests.py", "problems.py")
+# mistakes.toml names the mistakes feedback recognises (autograder.grader.mistakes).
+GRADING_FILES = ("assignment.toml", "hidden_tests.py", "public_tests.py", "problems.py", "mistakes.toml")
 
 
 class AssignmentError(Exception):
@@ -111,6 +115,23 @@ class Assignment:
         path = self.folder / "problems.py"
         return path.read_text(encoding="utf-8") if path.exists() else None
 
+    @property
+    def mistakes_file(self) -> Path:
+        return self.folder / "mistakes.toml"
+
+    @cached_property
+    def mistakes(self) -> tuple[KnownMistake, ...]:
+        """The known mistakes feedback names (mistakes.toml), none when the assignment has no such file."""
+        try:
+            return load_mistakes(self.mistakes_file)
+        except MistakesError as error:
+            raise AssignmentError(str(error)) from None
+
+    @cached_property
+    def template_cells(self) -> frozenset[str]:
+        """The student notebook's code cells, to tell an untouched notebook from an attempt."""
+        return template_cells(self.student_notebook)
+
     @cached_property
     def suite_version(self) -> str:
         """A hash of everything that decides a grade, so a changed suite re-grades old submissions."""
@@ -123,10 +144,12 @@ class Assignment:
 
 
 def grading_files(assignment: Assignment) -> list[tuple[str, Path]]:
-    """What grading ``assignment`` reads, as (path relative to the course, file): its :data:`GRADING_FILES`
-    and the modules of ``reference/`` its suites and those modules import."""
+    """What grading ``assignment`` reads, as (path relative to the course, file): its :data:`GRADING_FILES`, the
+    student notebook handed out and the modules of ``reference/`` its suites and those modules import."""
     files = [(f"assignments/{assignment.slug}/{name}", assignment.folder / name)
              for name in GRADING_FILES if (assignment.folder / name).is_file()]
+    if assignment.student_notebook.is_file():  # the handed-out template, to tell an untouched notebook (public)
+        files.append((f"assignments/{assignment.slug}/student/{assignment.slug}.ipynb", assignment.student_notebook))
     reference = assignment.course / "reference"
     wanted = [path for _, path in files if path.suffix == ".py"]
     seen: set[str] = set()

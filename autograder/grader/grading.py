@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from autograder.grader.assignment import Assignment
+from autograder.grader.attempts import is_unattempted
+from autograder.grader.mistakes import likely_mistakes, public_key
 from autograder.grader.notebook import NotebookError, read_code_cells
 from autograder.grader.results import SubmissionResult, TestResult
 from autograder.grader.session import WorkerSession
@@ -43,9 +45,17 @@ def grade_notebook(path: Path, submission_id: str, assignment: Assignment, *, pu
     finally:
         session.close()
     report = session.load_report
+    unattempted = problem is None and is_unattempted(cells, assignment.template_cells, assignment.functions)
+    catalogue = () if unattempted else assignment.mistakes  # a stub's failures say nothing about a mistake
+    # A check run names its tests without the prefix grading gives public checks, which patterns use.
+    key = public_key if public else (lambda test: test.name)
     return SubmissionResult(submission=submission_id, assignment=assignment.slug, tests=tests,
                             cells=report.cells if report else [], problem=report.problem if report else problem,
-                            execution_time=time.monotonic() - started)
+                            execution_time=time.monotonic() - started, student_seconds=session.student_seconds,
+                            mistakes=likely_mistakes(tests, catalogue, key=key),
+                            mistakes_before_release=likely_mistakes(
+                                tests, catalogue, key=key, considered=lambda test: test.visibility == "visible"),
+                            unattempted=unattempted)
 
 
 def public_check_results(tests: list[TestResult], *, graded: bool) -> list[TestResult]:

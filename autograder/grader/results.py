@@ -34,6 +34,35 @@ class TestResult:
 PUBLIC_CHECK_TAG = "public check"
 
 
+@dataclass(frozen=True)
+class LikelyMistake:
+    """A known mistake (the assignment's mistakes.toml) whose pattern the failed tests fit."""
+    id: str
+    description: str
+    tests: tuple[str, ...]  # the failed tests it explains, in the result's order
+
+
+def mistake_groups(mistakes: list[LikelyMistake]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(failed checks, descriptions) per set of failed checks: mistakes that explain the same failures (the checks
+    cannot tell them apart) are named together."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for mistake in mistakes:
+        groups.setdefault(tuple(mistake.tests), []).append(mistake.description.rstrip("."))
+    return list(groups.items())
+
+
+def mistakes_text(mistakes: list[LikelyMistake]) -> list[str]:
+    """The lines that open a result's feedback: each likely mistake and how many failed checks it explains."""
+    lines = []
+    for tests, descriptions in mistake_groups(mistakes):
+        count = f" ({len(tests)} failed checks show it)" if len(tests) > 1 else ""
+        if len(descriptions) == 1:
+            lines.append(f"Likely mistake{count}: {descriptions[0]}.")
+        else:
+            lines.append(f"Likely mistake{count}, one of: " + "; or ".join(descriptions) + ".")
+    return lines
+
+
 @dataclass
 class SubmissionResult:
     submission: str
@@ -42,6 +71,13 @@ class SubmissionResult:
     cells: list[CellReport] = field(default_factory=list)
     problem: str | None = None  # why the notebook could not be run at all, for the student
     execution_time: float = 0.0
+    # Seconds the student's code ran: its cells and the calls the tests made, without starting workers.
+    student_seconds: float = 0.0
+    # Known mistakes the failed tests fit (all tests; before release, the visible tests alone).
+    mistakes: list[LikelyMistake] = field(default_factory=list)
+    mistakes_before_release: list[LikelyMistake] = field(default_factory=list)
+    # The notebook is the untouched student template: nothing was attempted.
+    unattempted: bool = False
 
     @property
     def score(self) -> float:
@@ -73,7 +109,7 @@ class SubmissionResult:
         """The top-level feedback text: score per function, then what went wrong in the notebook."""
         pending = f" ({self.pending_points:g} points pending: written answers not graded yet)" \
             if self.pending_points else ""
-        lines = [f"Score: {self.score:g} / {self.max_score:g}{pending}"]
+        lines = [*mistakes_text(self.mistakes), f"Score: {self.score:g} / {self.max_score:g}{pending}"]
         lines += [f"  {name}: {score:g} / {max_score:g}" for name, (score, max_score) in self.function_scores().items()]
         if self.problem:
             lines += ["", self.problem]
@@ -91,10 +127,14 @@ class SubmissionResult:
         if all(test.visibility == "visible" for test in graded):
             return self.summary()
         public = [test for test in self.tests if test.public]
-        lines = [f"Public checks: {sum(test.passed for test in public)} of {len(public)} passed (the same checks "
+        passed = sum(test.passed for test in public)
+        lines = [*mistakes_text(self.mistakes_before_release),
+                 f"Public checks: {passed} of {len(public)} passed (the same checks "
                  "as `autograder check` and your notebook's grader.check cells; they are listed below).",
                  "Your score and the other tests' results are shown when your instructor releases them."]
-        return "\n".join(lines + self.summary().splitlines()[1 + len(self.function_scores()):])
+        # Past the likely mistakes, the total and the functions' scores:
+        skip = len(mistakes_text(self.mistakes)) + 1 + len(self.function_scores())
+        return "\n".join(lines + self.summary().splitlines()[skip:])
 
     def to_gradescope(self) -> dict[str, Any]:
         return {
@@ -116,6 +156,10 @@ class SubmissionResult:
                 "submission": self.submission, "assignment": self.assignment, "problem": self.problem,
                 "functions": {name: {"score": s, "max_score": m} for name, (s, m) in self.function_scores().items()},
                 "cells": [asdict(cell) for cell in self.cells],
+                "student_seconds": round(self.student_seconds, 3),
+                "likely_mistakes": [asdict(m) for m in self.mistakes],
+                "likely_mistakes_before_release": [asdict(m) for m in self.mistakes_before_release],
+                "unattempted": self.unattempted,
             },
         }
 
@@ -130,4 +174,12 @@ class SubmissionResult:
                  for t in data["tests"]]
         return cls(submission=extra.get("submission", ""), assignment=extra.get("assignment", ""),
                    tests=tests, cells=[CellReport(**cell) for cell in extra.get("cells", [])],
-                   problem=extra.get("problem"), execution_time=data.get("execution_time", 0.0))
+                   problem=extra.get("problem"), execution_time=data.get("execution_time", 0.0),
+                   student_seconds=extra.get("student_seconds", 0.0),
+                   mistakes=[_likely(m) for m in extra.get("likely_mistakes", [])],
+                   mistakes_before_release=[_likely(m) for m in extra.get("likely_mistakes_before_release", [])],
+                   unattempted=bool(extra.get("unattempted", False)))
+
+
+def _likely(data: dict[str, Any]) -> LikelyMistake:
+    return LikelyMistake(str(data["id"]), str(data["description"]), tuple(map(str, data.get("tests", []))))

@@ -254,6 +254,7 @@ class WorkerSession:
         self.load_report: LoadReport | None = None
         self.last_call: CallOutcome | None = None
         self.calls_seconds = 0.0
+        self.cells_seconds = 0.0  # running the notebook's cells, without starting the worker
         self._worker: WorkerProcess | None = None
         self._channel: wire.Channel | None = None
         self._skipped_cells: set[int] = set()
@@ -292,6 +293,7 @@ class WorkerSession:
         self._worker = start_worker(self.budgets)
         self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
         self._await_ready(self._channel, self._worker)
+        ready = time.monotonic()
         self._current_cell = None
         cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]
         try:
@@ -305,6 +307,7 @@ class WorkerSession:
                 elif op == "figures":
                     figures = read_figures(data)
                 elif op == "loaded":
+                    self.cells_seconds += time.monotonic() - ready
                     report = self._load_report(data, time.monotonic() - started, self._titles)
                     report.figures = figures
                     return report
@@ -313,8 +316,15 @@ class WorkerSession:
         except wire.ProtocolError as error:
             subject = f"Cell {self._current_cell}" if self._current_cell is not None else "Starting the notebook"
             problem = self._describe_failure(error, subject, self.budgets.notebook_seconds)
+            self.cells_seconds += time.monotonic() - ready
             self._stop_worker()
             return LoadReport(seconds=time.monotonic() - started, problem=problem)
+
+    @property
+    def student_seconds(self) -> float:
+        """Time the student's code ran: its cells and the tests' calls, not the starting of workers (the first
+        worker of a grading process waits for its zygote, which costs more than most notebooks)."""
+        return self.cells_seconds + self.calls_seconds
 
     def _await_ready(self, channel: wire.Channel, worker: WorkerProcess) -> None:
         """The worker's first frame says it is set up and confined; before it, no student code has run,

@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grader.assignment import Assignment
 from autograder.grader.grading import grade_notebook
+from autograder.grader.mistakes import observed_pattern, render_mistakes, updated_mistakes
 from autograder.grader.results import SubmissionResult
 from autograder.grader.suite import stated_sentences
 from autograder.grader.traceability import Report, trace
@@ -111,8 +113,54 @@ def validate_assignment(assignment: Assignment, echo: Callable[[str], None] = pr
     echo(f"  The public checks catch {len(report.caught_by_public_checks)} of the {buggy} buggy notebooks; "
          "only the hidden suite catches "
          + (", ".join(report.caught_only_by_hidden_suite) or "none") + ".")
+    report_mistakes(assignment, report, echo)
     report.failures += check_traceability(assignment, echo)
     return report
+
+
+def observed_patterns(assignment: Assignment, report: ValidationReport
+                      ) -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+    """Per buggy solution (file stem): the functions it breaks and the tests it failed in ``report``."""
+    return {expectation.path.stem: (expectation.breaks, observed_pattern(report.results[expectation.label].tests))
+            for expectation in expectations(assignment)
+            if expectation.kind == "buggy" and expectation.label in report.results}
+
+
+def report_mistakes(assignment: Assignment, report: ValidationReport, echo: Callable[[str], None] = print) -> None:
+    """Say which known mistake each buggy solution's feedback names, and what mistakes.toml lacks. Not a failed
+    expectation: feedback without a named mistake is still right; the author fixes the file at leisure."""
+    if not assignment.mistakes_file.is_file():
+        return
+    catalogue = {mistake.id: mistake for mistake in assignment.mistakes}
+    listed = {solution: mistake for mistake in catalogue.values() for solution in mistake.patterns}
+    stale = []
+    for solution, (_, pattern) in observed_patterns(assignment, report).items():
+        named = [m.id for m in report.results[f"buggy/{solution}"].mistakes]
+        own = listed.get(solution)
+        if own is None or not own.description:
+            echo(f"  note mistakes: buggy/{solution} has no described mistake in {assignment.mistakes_file.name}")
+        elif own.patterns[solution] != pattern:
+            stale.append(solution)
+        elif own.id not in named:
+            tests = report.results[f"buggy/{solution}"].tests
+            functions = {test.function for test in tests if test.name in pattern}
+            everything = all(not test.passed for test in tests if test.function in functions)
+            why = ("it fails every check of its functions, as a missing function would" if everything
+                   else "more mistakes than feedback names at once fail the same checks")
+            echo(f"  note mistakes: buggy/{solution}'s feedback cannot name its mistake {own.id}: {why}")
+    if stale:
+        echo(f"  note mistakes: the patterns of {', '.join(stale)} are out of date; run "
+             f"`autograder validate --write-mistakes {assignment.slug}`")
+
+
+def write_mistakes(assignment: Assignment, report: ValidationReport) -> list[str]:
+    """Rewrite the assignment's mistakes.toml with the patterns ``report`` observed, keeping the descriptions.
+    Returns what changed, in words."""
+    mistakes, notes = updated_mistakes(assignment.mistakes, observed_patterns(assignment, report))
+    temporary = assignment.mistakes_file.with_name(assignment.mistakes_file.name + ".tmp")
+    temporary.write_text(render_mistakes(mistakes), encoding="utf-8")
+    os.replace(temporary, assignment.mistakes_file)
+    return notes
 
 
 def check_traceability(assignment: Assignment, echo: Callable[[str], None] = print) -> int:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from autograder.grader.feedback.page import document, escape, figure, html_table, meter
-from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text, total_score_text
+from autograder.grader.feedback.view import (
+    CheckView,
+    FeedbackView,
+    function_score_text,
+    same_reason_text,
+    score_text,
+    total_score_text,
+)
 from autograder.grader.written import FUNCTION_PREFIX
 
 Images = dict[int, bytes | None]  # PNG of each artifact, by id() of the artifact dict
@@ -14,6 +21,7 @@ def render_html(view: FeedbackView, images: Images) -> str:
              f'<p class="muted">Feedback for <strong>{escape(view.submission)}</strong></p>',
              f'<div class="card"><div class="row"><h2 style="margin: 0">Score: '
              f"{escape(total_score_text(view))}</h2>{meter(view.score, view.max_score)}</div></div>"]
+    parts += [f'<div class="problem"><strong>{escape(line)}</strong></div>' for line in view.mistakes]
     if view.problem:
         parts.append('<div class="problem"><strong>Your notebook could not be run.</strong><br>'
                      f"{escape(view.problem)}</div>")
@@ -23,7 +31,7 @@ def render_html(view: FeedbackView, images: Images) -> str:
     for function in view.functions:
         parts.append(f'<h2 id="{escape(function.name)}">{escape(function.name)} '
                      f'<span class="muted small">{escape(function_score_text(function))}</span></h2>')
-        parts += [_check(check, images) for check in function.checks]
+        parts += [_check(check, images) for check in function.checks if not check.same_reason]
     parts.append(_cells(view))
     return document(f"{view.title}: feedback for {view.submission}", "\n".join(parts))
 
@@ -45,6 +53,9 @@ def _check(check: CheckView, images: Images) -> str:
             f'<span class="muted">{escape(_points(check))}</span></span></div>']
     if check.message:
         body.append(f"<pre>{escape(check.message)}</pre>")
+    if check.same_reason_titles:
+        items = "".join(f"<li>{escape(title)}</li>" for title in check.same_reason_titles)
+        body.append(f'<p class="muted">{escape(same_reason_text(check))}</p><ul class="muted">{items}</ul>')
     body += [figure(artifact, images.get(id(artifact))) for artifact in check.artifacts]
     body.append("</div>")
     return "\n".join(body)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.summaries import describe, table
-from autograder.grader.feedback.view import CheckView, FeedbackView, function_score_text, score_text, total_score_text
+from autograder.grader.feedback.view import (
+    CheckView,
+    FeedbackView,
+    function_score_text,
+    same_reason_text,
+    score_text,
+    total_score_text,
+)
 from autograder.grader.written import FUNCTION_PREFIX
 
 Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
@@ -26,6 +33,7 @@ def _cell_text(value: str) -> str:
 
 def render_markdown(view: FeedbackView, links: Links) -> str:
     lines = [f"# {markdown_text(view.title)}", "", f"Feedback for **{markdown_text(view.submission)}**", "",
+             *(f"> **{markdown_text(line)}**\n" for line in view.mistakes),
              f"**Score: {total_score_text(view)}**", ""]
     if view.problem:
         lines += ["> **Your notebook could not be run.** " + markdown_text(view.problem), ""]
@@ -52,6 +60,8 @@ def render_markdown(view: FeedbackView, links: Links) -> str:
 
 def check_lines(check: CheckView, links: Links) -> list[str]:
     """One check as Markdown list lines (message and plots indented under it)."""
+    if check.same_reason:
+        return []
     if check.hidden:
         return [f"- hidden test: {score_text(check.score, check.max_score)}"]
     if check.pending:
@@ -62,6 +72,9 @@ def check_lines(check: CheckView, links: Links) -> list[str]:
     lines = [f"- {mark} ({score_text(check.score, check.max_score)}): {markdown_text(check.title)}"]
     if check.message:
         lines += ["", "\n".join("  " + line for line in _fence(check.message).splitlines()), ""]
+    if check.same_reason_titles:
+        lines += [f"  *{same_reason_text(check)}*", ""]
+        lines += [f"  - {markdown_text(title)}" for title in check.same_reason_titles] + [""]
     for artifact in check.artifacts:
         title = markdown_text(str(artifact.get("title", "plot")))
         link = links.get(id(artifact))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.markdown import check_lines
 from autograder.grader.feedback.view import FeedbackView, FunctionView, function_score_text, score_text
 from autograder.grader.notebook import MAX_NOTEBOOK_BYTES
@@ -78,7 +79,8 @@ def write_feedback_notebook(path: Path, notebook: Path, view: FeedbackView, imag
 
 
 def _summary_cell(view: FeedbackView, undefined: Collection[str]) -> nbformat.NotebookNode:
-    lines = [f"## Feedback: {view.title}", "", f"**Score: {score_text(view.score, view.max_score)}**", "",
+    lines = [f"## Feedback: {view.title}", "", *(f"> **{markdown_text(line)}**\n" for line in view.mistakes),
+             f"**Score: {score_text(view.score, view.max_score)}**", "",
              "| function | score |", "|---|---:|"]
     lines += [f"| {f.name} | {function_score_text(f)} |" for f in view.functions]
     if undefined:

@@ -11,7 +11,7 @@ import os
 import click
 
 from autograder.grader.feedback.summaries import describe
-from autograder.grader.feedback.view import CheckView, FeedbackView, score_text
+from autograder.grader.feedback.view import CheckView, FeedbackView, same_reason_text, score_text
 
 INDENT = "      "
 
@@ -28,11 +28,13 @@ def _indent(text: str, prefix: str = INDENT) -> str:
 def render_checks(checks: list[CheckView]) -> str:
     """Each check passed or failed, with its message: what a student sees of the public checks, in
     ``autograder check`` and in the notebook's own ``grader.check(...)`` cells alike."""
-    return "\n".join(line for check in checks for line in _check(check))
+    return "\n".join(line for check in checks if not check.same_reason for line in _check(check))
 
 
 def render_terminal(view: FeedbackView) -> str:
-    lines: list[str] = [render_checks(view.checks)] if view.checks else []
+    lines: list[str] = [click.style(line, fg="yellow", bold=True) for line in view.mistakes]
+    lines += [""] if view.mistakes else []
+    lines += [render_checks(view.checks)] if view.checks else []
     lines += ["", click.style(f"Score: {score_text(view.score, view.max_score)}", bold=True)]
     lines += [f"  {f.name}: {score_text(f.score, f.max_score)}" for f in view.functions]
     if view.problem:
@@ -57,6 +59,9 @@ def _check(check: CheckView) -> list[str]:
     lines = [f"{mark}  {check.function}: {check.title} {score}"]
     if check.message:
         lines.append(_indent(check.message))
+    if check.same_reason_titles:
+        lines.append(INDENT + click.style(same_reason_text(check), dim=True))
+        lines += [INDENT + "  - " + title for title in check.same_reason_titles]
     for artifact in check.artifacts:
         lines.append(INDENT + click.style(f"plot: {artifact.get('title', '')}", fg="cyan"))
         lines += [INDENT + "  " + line for line in describe(artifact)]

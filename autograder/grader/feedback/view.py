@@ -16,7 +16,7 @@ from typing import Any
 
 from autograder.grader.artifacts import is_artifact
 from autograder.grader.escaping import printable
-from autograder.grader.results import VISIBILITIES, SubmissionResult
+from autograder.grader.results import VISIBILITIES, LikelyMistake, SubmissionResult, mistakes_text
 from autograder.grader.written import FUNCTION_PREFIX
 
 # Feedback is usually released with the grades, after the due date: everything but "hidden".
@@ -36,6 +36,10 @@ class CheckView:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     hidden: bool = False
     pending: bool = False  # a written answer not graded by a person yet: shown as pending, never as a zero
+    # A known mistake explains this check's failure: shown once, on the first check it explains, with the names
+    # of the others (same_reason), which formats then leave out.
+    same_reason_titles: list[str] = field(default_factory=list)
+    same_reason: bool = False
 
 
 @dataclass
@@ -69,6 +73,7 @@ class FeedbackView:
     problem: str | None
     functions: list[FunctionView]
     cells: list[CellView]
+    mistakes: list[str] = field(default_factory=list)  # the likely mistakes, one sentence each, shown first
 
     @property
     def checks(self) -> list[CheckView]:
@@ -89,6 +94,7 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
     shown = chosen_visibilities(visibilities)
     order = [*functions, *(t.function for t in result.tests if t.function not in functions)]
     by_function: dict[str, list[CheckView]] = {name: [] for name in dict.fromkeys(order)}
+    check_of: dict[str, CheckView] = {}
     for test in result.tests:
         description = test.name.split(": ", 1)[1] if test.name.startswith(f"{test.function}: ") else test.name
         if test.pending:
@@ -104,10 +110,35 @@ def build_view(result: SubmissionResult, title: str, functions: Collection[str] 
         else:
             check = CheckView(test.function, "hidden test", test.score, test.max_score, test.passed, hidden=True)
         by_function[test.function].append(check)
+        check_of.setdefault(test.name, check)
     views = [FunctionView(name, sum(c.score for c in checks), sum(c.max_score for c in checks), checks)
              for name, checks in by_function.items()]
+    # Before results are released only the visible tests may speak; afterwards every test's outcome may.
+    mistakes = result.mistakes if shown - {"visible"} else result.mistakes_before_release
+    _group_by_mistake(check_of, mistakes)
     return FeedbackView(printable(result.submission), title, result.score, result.max_score,
-                        printable(result.problem) if result.problem else None, views, _cells(result))
+                        printable(result.problem) if result.problem else None, views, _cells(result),
+                        [printable(line) for line in mistakes_text(mistakes)])
+
+
+def _group_by_mistake(by_name: dict[str, CheckView], mistakes: list[LikelyMistake]) -> None:
+    """Show each likely mistake's failed checks once: the first in full, the others only counted under it."""
+    for mistake in mistakes:
+        explained = [by_name[name] for name in mistake.tests
+                     if name in by_name and not by_name[name].hidden and not by_name[name].same_reason]
+        if len(explained) < 2:
+            continue
+        first, *others = explained
+        first.same_reason_titles += [f"{check.function}: {check.title}" for check in others]
+        for check in others:
+            check.same_reason, check.message, check.artifacts = True, "", []
+
+
+def same_reason_text(check: CheckView) -> str:
+    """The line under the first check a likely mistake explains, before the names of the others it explains."""
+    count = len(check.same_reason_titles)
+    return (f"and {count} more check{'s' if count > 1 else ''} fail{'s' if count == 1 else ''} for the same reason "
+            "(the likely mistake named at the top):")
 
 
 def _cells(result: SubmissionResult) -> list[CellView]:
