@@ -347,7 +347,7 @@ def review(out: Path, slug: str | None, question_id: str | None, port: int, no_b
       autograder review --out grading --question many-minima
     """
     from autograder.grader.gradebook import Gradebook
-    from autograder.grader.review import ReviewError, choose_question, serve
+    from autograder.grader.written_answers.review import ReviewError, choose_question, serve
 
     if not (out / "gradebook.sqlite").is_file():
         raise click.UsageError(f"There is no gradebook in {out} (no gradebook.sqlite); grade the submissions first "

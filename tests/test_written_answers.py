@@ -21,9 +21,8 @@ from autograder.grader.exports.roster import Student
 from autograder.grader.gradebook import Gradebook, now
 from autograder.grader.results import SubmissionResult
 from autograder.grader.results import TestResult as Check
-from autograder.grader.review import Review, make_server
 from autograder.grader.traceability import statements
-from autograder.grader.written import (
+from autograder.grader.written_answers.questions import (
     ANSWER_MARK,
     MAX_ANSWER_CHARS,
     PLACEHOLDER,
@@ -36,6 +35,7 @@ from autograder.grader.written import (
     load_questions,
     notebook_cells,
 )
+from autograder.grader.written_answers.review import Review, make_server
 from tests.conftest import COURSE, TEST_COURSE, TOY_CORRECT
 
 BUNDLED = ["gradient-descent", "learning-rate", "logistic-loss", "random-restarts", "relu-fit"]
@@ -446,7 +446,7 @@ def test_grades_are_posted_only_as_json_with_the_token_from_the_view(review_serv
 
 def test_outputs_a_crash_left_stale_are_redrawn_when_the_view_starts(tmp_path, written_toy):
     from autograder.grader.batch import write_grades_csv
-    from autograder.grader.review import OutputRefresher
+    from autograder.grader.written_answers.review import OutputRefresher
 
     out = tmp_path / "out"
     (out / "feedback").mkdir(parents=True)

@@ -22,7 +22,7 @@ from autograder.grader.assignment import load_assignment
 from autograder.grader.batch import write_grades_csv
 from autograder.grader.gradebook import Gradebook, now
 from autograder.grader.results import SubmissionResult
-from autograder.grader.written import PLACEHOLDER, Answer
+from autograder.grader.written_answers.questions import PLACEHOLDER, Answer
 from tests.conftest import COURSE
 from tests.test_report_browser import browser  # noqa: F401 - the shared Chromium fixture
 

@@ -38,7 +38,7 @@ from autograder.grader.mistakes import KnownMistake, MistakesError, load_mistake
 from autograder.grader.sandbox import Budgets
 from autograder.grader.session import DEFAULT_PACKAGES
 from autograder.grader.worker_view import keep_secret
-from autograder.grader.written import WrittenError, WrittenQuestion, load_questions
+from autograder.grader.written_answers.questions import WrittenError, WrittenQuestion, load_questions
 
 COURSE_ENV = "AUTOGRADER_COURSE"
 # What grading reads from an assignment's folder; everything else there (solutions, the source notebook)
@@ -81,7 +81,7 @@ class Assignment:
     # Sentences of the student notebook that state no behaviour, so no test enforces them (traceability).
     not_behaviour: tuple[str, ...] = ()
     packages: tuple[str, ...] = DEFAULT_PACKAGES  # what notebooks may import besides the standard library
-    # Questions answered in words and graded by people (written.toml; autograder.grader.written).
+    # Questions answered in words and graded by people (written.toml; autograder.grader.written_answers.questions).
     written: tuple[WrittenQuestion, ...] = ()
 
     @property

@@ -24,7 +24,7 @@ from autograder.grader.feedback.report import write_report
 from autograder.grader.gradebook import Gradebook
 from autograder.grader.output_paths import submission_path
 from autograder.grader.results import SubmissionResult
-from autograder.grader.written import extract_answers
+from autograder.grader.written_answers.questions import extract_answers
 
 
 class BatchError(Exception):

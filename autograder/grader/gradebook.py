@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.grader.results import SubmissionResult
-from autograder.grader.written import Answer, WrittenGrade, WrittenQuestion, WrittenStatus, with_written
+from autograder.grader.written_answers.questions import (
+    Answer,
+    WrittenGrade,
+    WrittenQuestion,
+    WrittenStatus,
+    with_written,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (

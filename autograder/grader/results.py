@@ -24,7 +24,7 @@ class TestResult:
     # One of the assignment's public checks (public_tests.py), shown on Gradescope beside the graded tests
     # with no points, so that students see there exactly what `autograder check` told them.
     public: bool = False
-    # A written answer not graded by a person yet (autograder.grader.written): its points are not counted,
+    # A written answer not graded by a person yet (grader/written_answers): its points are not counted,
     # and every output says "pending" rather than showing a zero. Written answers are added to a result
     # where it is shown (grades.csv, feedback, exports), never stored with it: results.json stays what
     # the autograder gave, as on Gradescope, where written answers are graded by hand from their PDFs.

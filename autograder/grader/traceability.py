@@ -12,7 +12,7 @@ The statements of a notebook are (:func:`statements`):
 * every sentence of the docstrings in the answer cells (``otter_answer_cell``).
 
 Written questions (cells marked in their metadata as a written question's prompt or answer, see
-:mod:`autograder.grader.written`) are graded by people against their rubric, so their sentences are
+:mod:`autograder.grader.written_answers.questions`) are graded by people against their rubric, so their sentences are
 left out: no test could enforce them.
 
 A statement that states no behaviour (a prompt to try something, say) is listed under
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grader.written import is_written_cell
+from autograder.grader.written_answers.questions import is_written_cell
 
 _BULLET = re.compile(r"^\s*(?:[*+-]|\d+\.)\s+")
 _NORMATIVE = re.compile(r"\b(must|never|always|should)\b", re.IGNORECASE)

@@ -22,7 +22,7 @@ from autograder.grader.assignment import Assignment
 from autograder.grader.escaping import csv_cell, printable
 from autograder.grader.gradebook import Gradebook
 from autograder.grader.output_paths import submission_path
-from autograder.grader.written import Answer, WrittenQuestion, notebook_cells
+from autograder.grader.written_answers.questions import Answer, WrittenQuestion, notebook_cells
 
 INDEX = "index.csv"
 TEMPLATE = "template.pdf"

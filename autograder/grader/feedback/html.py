@@ -11,7 +11,7 @@ from autograder.grader.feedback.view import (
     score_text,
     total_score_text,
 )
-from autograder.grader.written import FUNCTION_PREFIX
+from autograder.grader.written_answers.questions import FUNCTION_PREFIX
 
 Images = dict[int, bytes | None]  # PNG of each artifact, by id() of the artifact dict
 

@@ -12,7 +12,7 @@ from autograder.grader.feedback.view import (
     score_text,
     total_score_text,
 )
-from autograder.grader.written import FUNCTION_PREFIX
+from autograder.grader.written_answers.questions import FUNCTION_PREFIX
 
 Links = dict[int, str]  # relative path of each artifact's image, by id() of the artifact dict
 

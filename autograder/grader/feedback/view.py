@@ -17,7 +17,7 @@ from typing import Any
 from autograder.grader.artifacts import is_artifact
 from autograder.grader.escaping import printable
 from autograder.grader.results import VISIBILITIES, LikelyMistake, SubmissionResult, mistakes_text
-from autograder.grader.written import FUNCTION_PREFIX
+from autograder.grader.written_answers.questions import FUNCTION_PREFIX
 
 # Feedback is usually released with the grades, after the due date: everything but "hidden".
 DEFAULT_VISIBILITIES: frozenset[str] = frozenset({"visible", "after_due_date", "after_published"})

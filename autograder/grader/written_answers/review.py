@@ -42,8 +42,8 @@ from autograder.grader.batch import write_grades_csv
 from autograder.grader.escaping import csv_cell, printable
 from autograder.grader.feedback import feedback_path, write_feedback
 from autograder.grader.gradebook import Gradebook, now
-from autograder.grader.review_page import render_page
-from autograder.grader.written import WrittenQuestion, grade_from_form, notebook_cells
+from autograder.grader.written_answers.questions import WrittenQuestion, grade_from_form, notebook_cells
+from autograder.grader.written_answers.review_page import render_page
 
 TOKEN_HEADER = "X-Review-Token"
 MAX_BODY_BYTES = 64 * 1024
