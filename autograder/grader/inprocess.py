@@ -12,14 +12,13 @@ thread: a kernel runs cells there), so an endless loop fails its check with the 
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
+from autograder.grader.alarms import raise_after
 from autograder.grader.session import (
     CallOutcome,
     LoadReport,
@@ -108,32 +107,10 @@ class _OutOfTime(BaseException):
     ``except Exception`` in the student's code does not swallow it."""
 
 
-@contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`_OutOfTime` in the code run inside after ``seconds`` (only in the main thread, where
-    a timer signal can be delivered; elsewhere, and with None, there is no limit). A timer already set
-    (a whole test's budget) that is due sooner is left to fire; a later one is set again afterwards."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    outer_remaining, _ = signal.getitimer(signal.ITIMER_REAL)
-    if outer_remaining and outer_remaining <= seconds:
-        yield
-        return
-
-    def out_of_time(signum: int, frame: Any) -> None:
-        raise _OutOfTime
-
-    started = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer_remaining:
-            signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - (time.monotonic() - started), 1e-3))
+def _time_limit(seconds: float | None) -> AbstractContextManager[None]:
+    """Raise :class:`_OutOfTime` in the student's function after ``seconds`` (nested inside a whole
+    test's budget, see :func:`raise_after`)."""
+    return raise_after(seconds, _OutOfTime)
 
 
 def _through_the_wire(args: list[Any], kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from autograder.grader.alarms import raise_after
 from autograder.grader.assignment import Assignment
 from autograder.grader.fixtures import Feedback, ProblemSet, Submission
 from autograder.grader.results import VISIBILITIES, TestResult
@@ -213,28 +212,13 @@ class CheckOverBudget(SubmissionFault):
     """A whole test (its calls and the grader's checks of what they did) took longer than its budget."""
 
 
-@contextlib.contextmanager
-def _time_budget(seconds: float) -> Iterator[None]:
+def _time_budget(seconds: float) -> contextlib.AbstractContextManager[None]:
     """Stop a test that runs longer than ``seconds`` in all. Each call already has its own budget; this
     one also covers what the grader does with the results (checking 30,000 recorded steps, say), which
-    student code drives. Only in a process's main thread, where signals are delivered (not in Dask's
-    worker threads, which keep the per-call budgets)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise CheckOverBudget(f"This check took more than its budget of {seconds:g} s in all (the calls to your "
-                              "functions and the grader's checks of what they did); make fewer calls or "
-                              "smaller ones.")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    student code drives."""
+    return raise_after(seconds, lambda: CheckOverBudget(
+        f"This check took more than its budget of {seconds:g} s in all (the calls to your functions and the "
+        "grader's checks of what they did); make fewer calls or smaller ones."))
 
 
 def _no_traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> str:

@@ -11,6 +11,7 @@ import math
 import textwrap
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
@@ -171,21 +172,26 @@ def _bars(artifact: dict[str, Any]) -> Figure:
     return figure
 
 
+def _grid(count: int, width: float, height: float, hspace: float) -> tuple[Figure, list[Axes]]:
+    """A figure with ``count`` panels of ``width`` x ``height`` inches, at most three in a row; the
+    panels past ``count`` in the last row are hidden."""
+    columns = min(3, max(1, count))
+    rows = max(1, math.ceil(count / columns))
+    # Fixed margins: the constrained layout engine costs more than drawing the curves themselves.
+    total_height = height * rows + 0.6
+    figure = Figure(figsize=(width * columns, total_height), dpi=DPI)
+    figure.subplots_adjust(left=0.8 / (width * columns), right=0.98, bottom=0.55 / total_height,
+                           top=1 - 0.65 / total_height, wspace=0.35, hspace=hspace)
+    grid = list(figure.subplots(rows, columns, squeeze=False).flat)
+    for hidden in grid[count:]:
+        hidden.set_visible(False)
+    return figure, grid[:count]
+
+
 def _panels(artifact: dict[str, Any]) -> Figure:
     panels = artifact["panels"]
-    columns = min(3, max(1, len(panels)))
-    rows = max(1, math.ceil(len(panels) / columns))
-    # Fixed margins: the constrained layout engine costs more than drawing the curves themselves.
-    height = 2.6 * rows + 0.5
-    figure = Figure(figsize=(3.2 * columns, height), dpi=DPI)
-    figure.subplots_adjust(left=0.75 / (3.2 * columns), right=0.98, bottom=0.5 / height, top=1 - 0.6 / height,
-                           wspace=0.35, hspace=0.75)
-    grid = figure.subplots(rows, columns, squeeze=False)
-    for index, axes in enumerate(grid.flat):
-        if index >= len(panels):
-            axes.set_visible(False)
-            continue
-        panel = panels[index]
+    figure, grid = _grid(len(panels), width=3.2, height=2.6, hspace=0.75)
+    for axes, panel in zip(grid, panels, strict=True):
         values = _floats(panel["y"])
         log = artifact.get("log_y") and _use_log(axes, [values])
         bad = _curve(axes, panel["x"], values, bool(log), color=STUDENT, linewidth=1.6)
@@ -207,18 +213,9 @@ def _student_figure(artifact: dict[str, Any]) -> Figure:
     its axes with its lines, scales, title, axis labels and legend. Student text is drawn as plain text
     (``parse_math=False``: a ``$`` is a dollar sign, never math markup for the renderer to parse)."""
     panels = artifact["axes"]
-    columns = min(3, max(1, len(panels)))
-    rows = max(1, math.ceil(len(panels) / columns))
-    height = 3.0 * rows + 0.6
-    figure = Figure(figsize=(4.2 * columns, height), dpi=DPI)
-    figure.subplots_adjust(left=0.8 / (4.2 * columns), right=0.98, bottom=0.55 / height, top=1 - 0.65 / height,
-                           wspace=0.35, hspace=0.8)
-    grid = figure.subplots(rows, columns, squeeze=False)
-    for index, axes in enumerate(grid.flat):
-        if index >= len(panels):
-            axes.set_visible(False)
-            continue
-        _student_axes(axes, panels[index])
+    figure, grid = _grid(len(panels), width=4.2, height=3.0, hspace=0.8)
+    for axes, panel in zip(grid, panels, strict=True):
+        _student_axes(axes, panel)
     total = artifact.get("total_axes", len(panels))
     suffix = f" (first {len(panels)} of {total} axes)" if total > len(panels) else ""
     figure.suptitle("\n".join(textwrap.wrap(artifact.get("title", "") + suffix, 100)), fontsize=10)
