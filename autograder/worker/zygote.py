@@ -51,8 +51,9 @@ def _preload() -> None:
     with contextlib.suppress(ImportError):
         import pandas  # noqa: F401
         import scipy.special  # noqa: F401
-    # numpy imports its random module (and builds the legacy global RandomState) on first use: 11-12 ms
-    # that every forked child paid in its own np.random.seed() below. Done once here; each child reseeds.
+    # numpy imports its random module (and builds the legacy global RandomState) on first use, which
+    # each forked child would pay in its own np.random.seed() unless pandas or scipy above imported it
+    # already. Done once here, whatever is installed; each child still reseeds.
     np.random.seed()
     random.seed()
 
