@@ -234,9 +234,14 @@ class WorkerFunction:
     name: str
     kwargs: dict[str, Any]
     local: Callable[..., Any]
+    origin: str = ""  # a digest of the problems.py it comes from (what reference_cache keys it by)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.local(*args, **kwargs)
+
+    def memo_key(self) -> tuple[str, str, dict[str, Any]]:
+        """What this function is, as data: the same name, source and data compute the same values."""
+        return (self.name, self.origin, self.kwargs)
 
 
 class WorkerSession:

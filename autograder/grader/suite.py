@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grader import reference_cache
 from autograder.grader.assignment import Assignment
 from autograder.grader.fixtures import Feedback, ProblemSet, Submission
 from autograder.grader.results import VISIBILITIES, TestResult
@@ -68,6 +69,7 @@ def _import_reference_from(course: Path) -> None:
     if loaded is not None and folder not in list(getattr(loaded, "__path__", [])):
         for name in [n for n in sys.modules if n == "reference" or n.startswith("reference.")]:
             del sys.modules[name]
+        reference_cache.forget()  # results of the other course's reference are no answer here
     if str(course) in sys.path:
         sys.path.remove(str(course))
     sys.path.insert(0, str(course))
