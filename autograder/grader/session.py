@@ -85,6 +85,24 @@ def _largest_array(value: Any, depth: int = 0) -> int:
     return 0
 
 
+def arrays_to_name(value: Any, found: dict[str, np.ndarray] | None = None, depth: int = 0) -> dict[str, np.ndarray]:
+    """The arrays of a call too large to travel inline (problem data of WorkerFunctions included), by
+    fingerprint: the worker hands them back to the grader's callbacks by name, not by their bytes."""
+    found = {} if found is None else found
+    if isinstance(value, np.ndarray):
+        if value.size > wire.SMALL_ARRAY_SIZE and value.dtype.kind in "biuf":
+            found.setdefault(wire.fingerprint(value), value.copy())  # a copy: the call's data as sent
+    elif depth <= 8 and isinstance(value, WorkerFunction):
+        arrays_to_name(value.kwargs, found, depth + 1)
+    elif depth <= 8 and isinstance(value, dict):
+        for item in value.values():
+            arrays_to_name(item, found, depth + 1)
+    elif depth <= 8 and isinstance(value, list | tuple):
+        for item in value:
+            arrays_to_name(item, found, depth + 1)
+    return found
+
+
 def array_fingerprints(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[int | str, str]:
     """What the grader sent, per array argument: compared with what the worker reports after the call."""
     found: dict[int | str, str] = {position: wire.fingerprint(value) for position, value in enumerate(args)
@@ -374,8 +392,9 @@ class WorkerSession:
                 return "$callback", callback_id
             return None
 
+        named = arrays_to_name((args, kwargs, overrides))
         frame = wire.encode("call", {"name": name, "args": list(args), "kwargs": kwargs,
-                                     "overrides": overrides or {}}, encode_object=encode_object)
+                                     "overrides": overrides or {}, "sent": list(named)}, encode_object=encode_object)
         sent = array_fingerprints(args, kwargs)
         # Arguments the student's code passes to the grader's functions are held to the size of the data
         # this call sent, so a small frame cannot make the grader build something huge.
@@ -385,7 +404,7 @@ class WorkerSession:
         try:
             channel.send(frame, deadline)
             while True:
-                op, data = channel.receive(deadline)
+                op, data = channel.receive(deadline, sent=named)
                 if op != "callback":
                     break
                 self._answer_callback(channel, callbacks, data, deadline, callback_limit)
