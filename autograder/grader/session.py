@@ -48,6 +48,13 @@ class CallbackLimit:
         shapes = [_shape_of(value) for value in [*args, *kwargs.values()]]
         shapes = [shape for shape in shapes if shape is not None]
         total = sum(math.prod(shape) for shape in shapes)
+        # The largest size along each trailing dimension bounds what the shapes broadcast to; only when
+        # that bound is over the limit is the exact broadcast worth computing (it is every callback's cost).
+        ndim = max((len(shape) for shape in shapes), default=0)
+        bound = math.prod(max(shape[-axis] if len(shape) >= axis else 1 for shape in shapes)
+                          for axis in range(1, ndim + 1))
+        if max(total, bound) <= self.elements:
+            return
         try:
             broadcast = math.prod(np.broadcast_shapes(*shapes)) if shapes else 0
         except ValueError:  # shapes that do not broadcast together cannot make a larger array that way
