@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from autograder.grader.assignment import AssignmentError, available_slugs, course_root, load_assignment
-from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, discover, grade_batch
-from autograder.grader.executors import local_executor
-from autograder.grader.progress import ProgressReport
-from autograder.grader.results import SubmissionResult
 from autograder.grader.sandbox import WorkerSetupFailed
-from autograder.grader.suite import SuiteError
 
-# Faults of the grader or its machine, never of a student: the command stops with exit status 1.
-GRADER_FAULTS = (SuiteError, WorkerSetupFailed)
+if TYPE_CHECKING:
+    from autograder.grader.batch import Outcome
+
+# Grading code (pytest, nbformat, the batch) is imported by the commands that grade, when they need it:
+# `autograder check` starts its sandbox first, so the two start-ups overlap (see check).
+
+
+def grader_faults() -> tuple[type[Exception], ...]:
+    """Faults of the grader or its machine, never of a student: the command stops with exit status 1."""
+    from autograder.grader.suite import SuiteError
+
+    return (SuiteError, WorkerSetupFailed)
 
 COURSE = click.option(
     "--course", type=click.Path(file_okay=False, exists=True, path_type=Path), envvar="AUTOGRADER_COURSE",
@@ -88,6 +94,12 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
       autograder grade --assignment gradient-descent --out grading submissions/
       autograder grade --assignment gradient-descent --out grading --scheduler tcp://10.0.0.5:8786 submissions/
     """
+    from autograder.grader.batch import BatchError, SubmissionFile, check_out_folder, discover, grade_batch
+    from autograder.grader.executors import local_executor
+    from autograder.grader.progress import ProgressReport
+    from autograder.grader.results import SubmissionResult
+    from autograder.grader.suite import SuiteError
+
     if jobs is not None and scheduler is not None:
         raise click.UsageError("--jobs and --scheduler cannot be used together: on a Dask cluster the workers "
                                "decide how many submissions run at once (one per worker process).")
@@ -177,15 +189,23 @@ def check(slug: str, course: Path | None, classroom_output: Path | None, noteboo
     Example:
       autograder check --assignment gradient-descent gradient-descent.ipynb
     """
-    from autograder.grader.grading import grade_notebook
+    from autograder.grader import sandbox
 
     assignment = _assignment(slug, course, hidden=False)
+    # The sandbox starts in the background (the course is loaded, so its folders are hidden from it)
+    # while this process imports what grading needs.
+    try:
+        sandbox.start_for_one_notebook()
+    except WorkerSetupFailed as error:
+        raise GraderFault(str(error)) from None
+    from autograder.grader.grading import grade_notebook
+
     missing = None if notebook.is_file() else (
         f"There is no notebook {notebook}. Commit your notebook under exactly that name (or give its path) "
         "and run the checks again.")
     try:
         result = grade_notebook(notebook, notebook.stem, assignment, public=True, problem=missing)
-    except GRADER_FAULTS as error:
+    except grader_faults() as error:
         raise GraderFault(str(error)) from None
     from autograder.grader.feedback.terminal import render_terminal, use_colour
     from autograder.grader.feedback.view import build_view
@@ -226,7 +246,7 @@ def validate(course: Path | None, slugs: tuple[str, ...]) -> None:
         assignment = _assignment(slug, course)
         try:
             report = validate_assignment(assignment, echo=click.echo)
-        except GRADER_FAULTS as error:
+        except grader_faults() as error:
             raise GraderFault(str(error)) from None
         failures += report.failures
     if failures:
