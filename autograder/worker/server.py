@@ -237,7 +237,7 @@ class WorkerServer:
             raise RuntimeError("this function was provided by the grader for an earlier call and "
                                "can no longer be used; call the function you were given in this call")
         try:
-            frame = wire.encode("callback", {"id": callback_id, "args": list(args), "kwargs": kwargs}, sent=self.sent)
+            frame = wire.encode("callback", [callback_id, list(args), kwargs], sent=self.sent)
         except wire.EncodeError as error:
             raise TypeError(f"the arguments cannot be passed to the grader's function: {error}") from None
         self.channel.send(frame)

@@ -55,6 +55,9 @@ _ARRAY_LENGTH = struct.Struct(">Q")
 # can carry code (object arrays) or structure (records).
 _NUMERIC_KINDS = frozenset("biuf")
 SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline, as base64 of their bytes
+# Arrays of at least this many entries that the other side sent in the current call go back by name ($sent):
+# below it, the digest costs more than the bytes.
+NAMED_ARRAY_SIZE = 16
 
 # Bound before any student code runs (see the module's docstring).
 _ndarray, _generic = np.ndarray, np.generic
@@ -120,8 +123,8 @@ def encode(op: str, data: Any, *, encode_object: ObjectEncoder | None = None,
     """Serialise one message into a frame.
 
     ``encode_object`` may turn extra types into ``(tag, value)``; the value is encoded in turn.
-    ``sent`` holds the fingerprints of the arrays the other side sent in the current call: an array
-    (larger than the inline size) with one of them travels as ``{"$sent": fingerprint}``.
+    ``sent`` holds the fingerprints of the arrays the other side sent in the current call: an array (of at
+    least ``NAMED_ARRAY_SIZE`` entries) with one of them travels as ``{"$sent": fingerprint}``.
     """
     arrays: list[bytes] = []
     document = {"op": op, "data": _to_json(data, arrays, 0, encode_object, limits, sent)}
@@ -153,16 +156,16 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
             raise EncodeError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
         if value.ndim > limits.max_ndim:
             raise EncodeError(f"an array with more than {limits.max_ndim} dimensions cannot be sent")
+        if sent and value.size >= NAMED_ARRAY_SIZE:
+            # The grader's own data handed back (X in grad(W, X, y)): its fingerprint instead of its bytes.
+            digest = fingerprint(value)
+            if digest in sent:
+                return {"$sent": digest}
         # tobytes gives the elements in C order whatever the memory layout, and drops subclasses.
         if value.size <= SMALL_ARRAY_SIZE:
             # Inline: a .npy header costs more to write and parse than a few numbers, and callbacks
             # send thousands of tiny arrays. Raw bytes keep every bit (NaN payloads included).
             return {"$small": [value.dtype.str, _list(value.shape), _b64encode(_tobytes(value)).decode("ascii")]}
-        if sent:
-            # The grader's own data handed back (X in grad(W, X, y)): its fingerprint instead of its bytes.
-            digest = fingerprint(value)
-            if digest in sent:
-                return {"$sent": digest}
         return {"$array": _add_array(value, arrays, limits)}
     if _isinstance(value, _int | _float):  # subclasses: keep the number, drop the behaviour
         return _int(value) if _isinstance(value, _int) else _float(value)
