@@ -195,7 +195,7 @@ def check(slug: str, course: Path | None, classroom_output: Path | None, noteboo
     # The sandbox starts in the background (the course is loaded, so its folders are hidden from it)
     # while this process imports what grading needs.
     try:
-        sandbox.start_for_one_notebook()
+        sandbox.start_early()
     except WorkerSetupFailed as error:
         raise GraderFault(str(error)) from None
     from autograder.grader.grading import grade_notebook

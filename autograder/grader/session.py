@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograder.grader.escaping import printable
-from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
+from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, imported_packages, start_worker
 from autograder.worker import wire
 
 # What notebooks of these assignments may import besides the standard library (assignment.toml: packages).
@@ -286,6 +286,7 @@ class WorkerSession:
                  packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
         self.cells = cells
         self._titles = {index: cell_title(source) for index, source in cells}
+        self._preload = imported_packages([source for _, source in cells], packages)
         self.problems_source = problems_source
         self.budgets = budgets
         self.packages = packages
@@ -325,7 +326,7 @@ class WorkerSession:
 
     def _load(self) -> LoadReport:
         self._stop_worker()
-        self._worker = start_worker(self.budgets)
+        self._worker = start_worker(self.budgets, self._preload)
         self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
         self._await_ready(self._channel, self._worker)
         # The notebook's budget starts once its worker is ready: starting the grading process's zygote

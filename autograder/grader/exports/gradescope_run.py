@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assignment = load_assignment(slug, root / "source" / "course")
         # The sandbox starts in the background while this process imports what grading needs (pytest).
-        sandbox.start_for_one_notebook()
+        sandbox.start_early()
         from autograder.grader.grading import grade_notebook
         from autograder.grader.suite import SuiteError
 
