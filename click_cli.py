@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from autograder.grader.assignment import Assignment, AssignmentError, available_slugs, course_root, load_assignment
-from autograder.grader.batch import BatchError, Outcome, SubmissionFile, check_out_folder, grade_batch
+from autograder.grader.assignment import AssignmentError, available_slugs, course_root, load_assignment
 from autograder.grader.escaping import printable
-from autograder.grader.executors import local_executor
-from autograder.grader.intake.gather import Intake, gather
-from autograder.grader.intake.manifest import TABLE, write_manifest
-from autograder.grader.progress import ProgressReport
-from autograder.grader.results import SubmissionResult
 from autograder.grader.sandbox import WorkerSetupFailed
-from autograder.grader.suite import SuiteError
 
-# Faults of the grader or its machine, never of a student: the command stops with exit status 1.
-GRADER_FAULTS = (SuiteError, WorkerSetupFailed)
+if TYPE_CHECKING:
+    from autograder.grader.assignment import Assignment
+    from autograder.grader.batch import Outcome
+    from autograder.grader.intake.gather import Intake
+
+# Grading code (pytest, nbformat, the batch) is imported by the commands that grade, when they need it:
+# `autograder check` starts its sandbox first, so the two start-ups overlap (see check).
+
+
+def grader_faults() -> tuple[type[Exception], ...]:
+    """Faults of the grader or its machine, never of a student: the command stops with exit status 1."""
+    from autograder.grader.suite import SuiteError
+
+    return (SuiteError, WorkerSetupFailed)
 
 COURSE = click.option(
     "--course", type=click.Path(file_okay=False, exists=True, path_type=Path), envvar="AUTOGRADER_COURSE",
@@ -97,6 +103,9 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
       autograder grade --assignment gradient-descent --out grading submissions.zip
       autograder grade --assignment gradient-descent --out grading --scheduler tcp://10.0.0.5:8786 submissions/
     """
+    from autograder.grader.batch import BatchError, check_out_folder
+    from autograder.grader.intake.gather import gather
+
     if jobs is not None and scheduler is not None:
         raise click.UsageError("--jobs and --scheduler cannot be used together: on a Dask cluster the workers "
                                "decide how many submissions run at once (one per worker process).")
@@ -113,6 +122,13 @@ def grade(slug: str, out: Path, regrade: bool, quiet: bool, jobs: int | None, sc
 def _grade_intake(intake: Intake, assignment: Assignment, out: Path, paths: tuple[Path, ...], *, regrade: bool,
                   quiet: bool, jobs: int | None, scheduler: str | None) -> None:
     """Grade what :func:`gather` found; the unpacked files live until this returns."""
+    from autograder.grader.batch import SubmissionFile, grade_batch
+    from autograder.grader.executors import local_executor
+    from autograder.grader.intake.manifest import TABLE, write_manifest
+    from autograder.grader.progress import ProgressReport
+    from autograder.grader.results import SubmissionResult
+    from autograder.grader.suite import SuiteError
+
     slug = assignment.slug
     submissions = intake.submissions
     for message in intake.messages:
@@ -208,15 +224,23 @@ def check(slug: str, course: Path | None, classroom_output: Path | None, noteboo
     Example:
       autograder check --assignment gradient-descent gradient-descent.ipynb
     """
-    from autograder.grader.grading import grade_notebook
+    from autograder.grader import sandbox
 
     assignment = _assignment(slug, course, hidden=False)
+    # The sandbox starts in the background (the course is loaded, so its folders are hidden from it)
+    # while this process imports what grading needs.
+    try:
+        sandbox.start_early()
+    except WorkerSetupFailed as error:
+        raise GraderFault(str(error)) from None
+    from autograder.grader.grading import grade_notebook
+
     missing = None if notebook.is_file() else (
         f"There is no notebook {notebook}. Commit your notebook under exactly that name (or give its path) "
         "and run the checks again.")
     try:
         result = grade_notebook(notebook, notebook.stem, assignment, public=True, problem=missing)
-    except GRADER_FAULTS as error:
+    except grader_faults() as error:
         raise GraderFault(str(error)) from None
     from autograder.grader.feedback.terminal import render_terminal, use_colour
     from autograder.grader.feedback.view import build_view
@@ -260,7 +284,7 @@ def validate(course: Path | None, write_mistakes: bool, slugs: tuple[str, ...]) 
         assignment = _assignment(slug, course)
         try:
             report = validation.validate_assignment(assignment, echo=click.echo)
-        except GRADER_FAULTS as error:
+        except grader_faults() as error:
             raise GraderFault(str(error)) from None
         failures += report.failures
         if write_mistakes:

@@ -15,11 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from autograder.grader.authoring import otter_assign_command, source_notebook_path
 from benchmarks.notebooks import ASSIGNMENTS
+from benchmarks.processes import run_measured
 
 
 def _with_zip_enabled(notebook: dict) -> dict:
@@ -49,19 +49,18 @@ def build_autograder_zip(slug: str, folder: Path) -> Path:
     return zips[-1]
 
 
-def otter_run(autograder_zip: Path, notebook: Path, output: Path) -> tuple[float, float | None]:
-    """Wall seconds of ``otter run`` on one notebook, and the score it wrote (None if it wrote none)."""
+def otter_run(autograder_zip: Path, notebook: Path, output: Path) -> tuple[float, float | None, float]:
+    """Wall seconds of ``otter run`` on one notebook, the score it wrote (None if it wrote none), and the
+    CPU seconds of its process tree."""
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
     command = [sys.executable, "-m", "otter", "run", "-a", str(autograder_zip), "-o", str(output), "--no-logo",
                str(notebook)]
-    started = time.perf_counter()
-    subprocess.run(command, capture_output=True, check=False, cwd=output)
-    seconds = time.perf_counter() - started
+    seconds, cpu = run_measured(command, cwd=output, check=False)
     results = output / "results.json"
     if not results.is_file():
-        return seconds, None
+        return seconds, None, cpu
     tests = json.loads(results.read_text(encoding="utf-8")).get("tests", [])
     scores = [test.get("score") for test in tests]  # otter's summary row scores NaN
-    return seconds, sum(score for score in scores if isinstance(score, int | float) and math.isfinite(score))
+    return seconds, sum(score for score in scores if isinstance(score, int | float) and math.isfinite(score)), cpu

@@ -21,6 +21,29 @@ def run_timed(command: list[str], *, cwd: Path | None = None, env: dict[str, str
     return seconds
 
 
+def run_measured(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+                 check: bool = True) -> tuple[float, float]:
+    """Wall seconds of ``command`` and the CPU seconds (user + system) of its whole process tree: every
+    descendant it waited for (grading processes, zygotes and through them the sandboxed workers) counts."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    output: list[bytes] = []
+    # Both pipes drained as the command runs, so a chatty command never blocks on a full one.
+    readers = [threading.Thread(target=lambda stream=stream: output.append(stream.read()), daemon=True)
+               for stream in (process.stdout, process.stderr)]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if check and process.returncode != 0:
+        text = b"".join(output).decode(errors="replace")
+        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}:\n{text[-3000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime
+
+
 def _status_kib(pid: int) -> dict[str, int]:
     values = {}
     with open(f"/proc/{pid}/status") as handle:

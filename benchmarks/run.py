@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project and its bench
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import notebooks  # noqa: E402
-from benchmarks.processes import TreeSampler, run_timed  # noqa: E402
+from benchmarks.processes import TreeSampler, run_measured, run_timed  # noqa: E402
 
 TOY_COURSE = ROOT / "tests" / "course"
 OTTER_SLUGS = ("gradient-descent", "relu-fit")
@@ -54,10 +54,13 @@ class Sizes:
     trivial: int  # section 3: toy notebooks whose functions return at once
     suite_rounds: int  # section 3: rounds of each suite, through the worker and in-process
     memory: int  # section 4: notebooks in one batch
+    cold_rounds: int  # one-notebook commands, each run this many times
 
 
-FULL = Sizes(otter_per_slug=4, batch=200, otter_parallel_per_slug=2, trivial=200, suite_rounds=5, memory=2000)
-QUICK = Sizes(otter_per_slug=1, batch=20, otter_parallel_per_slug=1, trivial=20, suite_rounds=1, memory=60)
+FULL = Sizes(otter_per_slug=4, batch=200, otter_parallel_per_slug=2, trivial=200, suite_rounds=5, memory=2000,
+             cold_rounds=3)
+QUICK = Sizes(otter_per_slug=1, batch=20, otter_parallel_per_slug=1, trivial=20, suite_rounds=1, memory=60,
+              cold_rounds=1)
 
 
 def autograder_command() -> list[str]:
@@ -66,11 +69,16 @@ def autograder_command() -> list[str]:
                                                                           "sys.exit(main())"]
 
 
-def grade(slug: str, out: Path, paths: list[Path], *, jobs: int | None = None, toy: bool = False) -> float:
+def grade_command(slug: str, out: Path, paths: list[Path], *, jobs: int | None = None, toy: bool = False
+                  ) -> list[str]:
     command = [*autograder_command(), "grade", "--quiet", "--assignment", slug, "--out", str(out)]
     command += ["--jobs", str(jobs)] if jobs else []
     command += ["--course", str(TOY_COURSE if toy else ROOT)]
-    return run_timed([*command, *map(str, paths)], cwd=ROOT)
+    return [*command, *map(str, paths)]
+
+
+def grade(slug: str, out: Path, paths: list[Path], *, jobs: int | None = None, toy: bool = False) -> float:
+    return run_timed(grade_command(slug, out, paths, jobs=jobs, toy=toy), cwd=ROOT)
 
 
 def log(message: str) -> None:
@@ -90,19 +98,20 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 def per_notebook(work: Path, sizes: Sizes, zips: dict[str, Path] | None) -> dict:
     log("1. per notebook: autograder grade vs otter run")
     sample = {slug: notebooks.build_batch(slug, sizes.otter_per_slug, work / "sample" / slug) for slug in OTTER_SLUGS}
-    single, otter, otter_missing = [], [], 0
+    single, otter, otter_cpu, otter_missing = [], [], [], 0
     for slug, paths in sample.items():
         for number, path in enumerate(paths):
             single.append(grade(slug, work / "single" / f"{slug}-{number}", [path], jobs=1))
             if zips is not None:
                 from benchmarks.otter_baseline import otter_run
 
-                seconds, score = otter_run(zips[slug], path, work / "otter-single" / f"{slug}-{number}")
+                seconds, score, cpu = otter_run(zips[slug], path, work / "otter-single" / f"{slug}-{number}")
                 otter.append(seconds)
+                otter_cpu.append(cpu)
                 otter_missing += score is None
     batch_seconds = sum(grade(slug, work / "sample-batch" / slug, [work / "sample" / slug]) for slug in sample)
     count = sum(len(paths) for paths in sample.values())
-    return {"count": count, "single": single, "otter": otter, "otter_missing": otter_missing,
+    return {"count": count, "single": single, "otter": otter, "otter_cpu": otter_cpu, "otter_missing": otter_missing,
             "sample_batch": batch_seconds / count, "slugs": list(sample)}
 
 
@@ -115,7 +124,7 @@ def throughput(work: Path, sizes: Sizes, zips: dict[str, Path] | None) -> dict:
         count = sizes.batch // len(slugs) + (index < sizes.batch % len(slugs))
         folder = work / "batch" / slug
         notebooks.build_batch(slug, count, folder)
-        per_slug[slug] = (count, grade(slug, work / "batch-out" / slug, [folder]))
+        per_slug[slug] = (count, *run_measured(grade_command(slug, work / "batch-out" / slug, [folder]), cwd=ROOT))
     result: dict = {"per_slug": per_slug, "jobs": len(os.sched_getaffinity(0))}
     if zips is not None:
         from benchmarks.otter_baseline import otter_run
@@ -127,7 +136,7 @@ def throughput(work: Path, sizes: Sizes, zips: dict[str, Path] | None) -> dict:
         with ThreadPoolExecutor(2) as pool:
             outcomes = list(pool.map(lambda item: otter_run(zips[item[0]], item[1],
                                                             work / "otter-parallel" / item[1].stem), sample))
-        result["otter"] = (len(sample), time.perf_counter() - started, sum(score is None for _, score in outcomes))
+        result["otter"] = (len(sample), time.perf_counter() - started, sum(score is None for _, score, _ in outcomes))
     return result
 
 
@@ -179,6 +188,63 @@ def suite_overhead(sizes: Sizes) -> dict:
         rows[slug] = {"tests": len(tests), "start": statistics.median(start), "through": statistics.median(through),
                       "inside": statistics.median(inside), "scores": sorted(scores)}
     return rows
+
+
+# ------------------------------------------------------------------------------------------- floor
+def floor(work: Path) -> dict:
+    """The batch's own notebooks graded in this process, CPU per notebook: the floor of the suites' work.
+
+    Each notebook's cells run here and the hidden suite calls its functions directly (no worker, no pipes,
+    no callbacks across processes), with one collected pytest session per suite and the reference work
+    the suites cache kept, as in a grading process. Trusted notebooks only: these are the bundled solutions.
+    """
+    import contextlib
+    import io
+
+    from autograder.grader.assignment import load_assignment
+    from autograder.grader.inprocess import InProcessSession
+    from autograder.grader.notebook import read_code_cells
+    from autograder.grader.suite import run_suite
+    from autograder.worker.cells import to_python
+
+    log("floor: the batch's notebooks graded in-process")
+
+    def session_of(path: Path) -> InProcessSession:
+        namespace: dict = {"__name__": "__main__"}
+        for index, source in read_code_cells(path):
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(to_python(source), f"<cell {index}>", "exec"), namespace)
+        return InProcessSession(namespace)
+
+    rows = {}
+    for slug in notebooks.slugs():
+        assignment = load_assignment(slug, ROOT)
+        paths = sorted((work / "batch" / slug).glob("*.ipynb"))
+        with contextlib.redirect_stdout(io.StringIO()):
+            run_suite(assignment.hidden_suite, assignment, session_of(paths[0]))  # warm-up, not counted
+            began = time.process_time()
+            for path in paths:
+                run_suite(assignment.hidden_suite, assignment, session_of(path))
+        rows[slug] = (time.process_time() - began) / len(paths)
+    return rows
+
+
+def cold_start(work: Path, rounds: int) -> dict:
+    """One notebook per command, command start included: `autograder check` and the Gradescope run."""
+    slug = "gradient-descent"
+    notebook = sorted((ROOT / "assignments" / slug / "solutions" / "correct").glob("*.ipynb"))[0]
+    log(f"cold start: `autograder check` and the Gradescope run on one notebook, {rounds} round(s)")
+    check = [run_measured([*autograder_command(), "check", "--assignment", slug, "--course", str(ROOT),
+                           str(notebook)], cwd=ROOT) for _ in range(rounds)]
+    root = work / "gradescope"
+    shutil.copytree(ROOT / "assignments", root / "source" / "course" / "assignments")
+    shutil.copytree(ROOT / "reference", root / "source" / "course" / "reference")
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(notebook, root / "submission" / notebook.name)
+    environment = {**os.environ, "AUTOGRADER_GRADESCOPE_ROOT": str(root)}
+    gradescope = [run_measured([sys.executable, "-m", "autograder.grader.exports.gradescope_run", "--assignment",
+                                slug], cwd=root, env=environment) for _ in range(rounds)]
+    return {"check": check, "gradescope": gradescope, "slug": slug}
 
 
 # ---------------------------------------------------------------------------------------------- 4
@@ -250,8 +316,9 @@ def render(arguments: argparse.Namespace, sizes: Sizes, results: dict, started: 
            "load is other work on the machine, and slows every figure.", ""]
     one, two, three, suites, four = (results.get(key) for key in ("per_notebook", "throughput", "fixed", "suites",
                                                                   "memory"))
-    batch_count = sum(count for count, _ in two["per_slug"].values())
-    batch_seconds = sum(seconds for _, seconds in two["per_slug"].values())
+    batch_count = sum(count for count, _, _ in two["per_slug"].values())
+    batch_seconds = sum(seconds for _, seconds, _ in two["per_slug"].values())
+    batch_cpu = sum(cpu for _, _, cpu in two["per_slug"].values())
     ours_batch = batch_seconds / batch_count
     otter_mean = statistics.mean(one["otter"]) if one["otter"] else None
     summary = []
@@ -280,27 +347,69 @@ def render(arguments: argparse.Namespace, sizes: Sizes, results: dict, started: 
     if one["otter_missing"]:
         out += [f"otter wrote no results for {one['otter_missing']} notebook(s).", ""]
     if otter_mean:
-        summary.append(["per notebook vs `otter run`", ">= 20x faster",
-                        f"{otter_mean / ours_batch:.1f}x in a batch; {otter_mean / single:.1f}x for a single "
-                        "notebook per command", "yes" if otter_mean / ours_batch >= 20 else "no"])
+        otter_cpu = statistics.mean(one["otter_cpu"])
+        ours_cpu = batch_cpu / batch_count
+        out += [f"CPU per notebook (the whole process tree of each command): `otter run` {otter_cpu:.2f} s, "
+                f"`autograder grade` in the {batch_count}-notebook batch {ours_cpu * 1000:.0f} ms "
+                f"({otter_cpu / ours_cpu:.1f}x less).", ""]
+        summary.append(["per notebook vs `otter run`, in a batch", ">= 20x faster, wall and CPU",
+                        f"{otter_mean / ours_batch:.1f}x wall, {otter_cpu / ours_cpu:.1f}x CPU in a batch; "
+                        f"{otter_mean / single:.1f}x wall for a single notebook per command",
+                        "yes" if min(otter_mean / ours_batch, otter_cpu / ours_cpu) >= 20 else "no"])
     # 2
     out += ["## 2. Batch throughput", "",
             f"{batch_count} notebooks spread evenly over the five assignments, one `autograder grade` command per "
             f"assignment with the default --jobs ({two['jobs']} here); wall time includes each command's start.", ""]
-    rows = [[slug, str(count), f"{seconds:.1f} s", f"{count / seconds:.1f}"] for slug, (count, seconds)
-            in two["per_slug"].items()]
-    rows.append(["**all**", str(batch_count), f"{batch_seconds:.1f} s", f"**{batch_count / batch_seconds:.1f}**"])
+    rows = [[slug, str(count), f"{seconds:.1f} s", ms(cpu / count), f"{count / seconds:.1f}"]
+            for slug, (count, seconds, cpu) in two["per_slug"].items()]
+    rows.append(["**all**", str(batch_count), f"{batch_seconds:.1f} s", ms(batch_cpu / batch_count),
+                 f"**{batch_count / batch_seconds:.1f}**"])
     if "otter" in two:
         count, seconds, missing = two["otter"]
         rows.append([f"`otter run`, two at a time (sample of {count}, extrapolated to {batch_count})", str(count),
-                     f"{seconds:.1f} s (extrapolated: {seconds / count * batch_count:.0f} s)",
+                     f"{seconds:.1f} s (extrapolated: {seconds / count * batch_count:.0f} s)", "",
                      f"{count / seconds:.2f}"])
         if missing:
             out += [f"otter wrote no results for {missing} notebook(s) of its sample."]
-    out += [table(["assignment", "notebooks", "wall time", "notebooks/s"], rows), ""]
+    out += [table(["assignment", "notebooks", "wall time", "CPU per notebook (process tree)", "notebooks/s"],
+                  rows), ""]
     rate = batch_count / batch_seconds
     summary.append([f"throughput, {batch_count} notebooks, default --jobs", ">= 10 notebooks/s", f"{rate:.1f}/s",
                     "yes" if rate >= 10 else "no"])
+    # the floor
+    floor_rows = results["floor"]
+    out += ["## 2b. CPU per notebook against the floor of the suites' own work", "",
+            "The floor: the same notebooks of section 2 graded in this benchmark's process, the hidden suite "
+            "calling each notebook's functions directly (`autograder/grader/inprocess.py`: no worker, no pipes, no "
+            "callbacks across processes), with one collected pytest session per suite and the reference work the "
+            "suites cache kept, as a grading process keeps them; CPU of this process per notebook, after a "
+            "warm-up. The batch figure is the CPU of the whole `autograder grade` process tree (grader, grading "
+            "processes, zygotes, sandboxed workers) per notebook, command start included. Measured in the same "
+            "run, side by side.", ""]
+    rows, ratios = [], {}
+    for slug, (count, _, cpu) in two["per_slug"].items():
+        ratios[slug] = cpu / count / floor_rows[slug]
+        rows.append([slug, ms(cpu / count), ms(floor_rows[slug]), f"{ratios[slug]:.2f}x",
+                     ms(cpu / count - floor_rows[slug])])
+    out += [table(["assignment", "batch CPU per notebook", "in-process floor", "ratio", "above the floor"], rows), ""]
+    worst = max(ratios, key=ratios.get)
+    summary.append(["CPU per notebook vs the in-process floor", "<= 1.5x for every assignment",
+                    ", ".join(f"{slug} {ratio:.2f}x" for slug, ratio in ratios.items()),
+                    "yes" if ratios[worst] <= 1.5 else f"no ({worst})"])
+    # cold start
+    cold = results["cold"]
+    out += ["## 2c. One notebook per command, command start included", "",
+            f"A correct {cold['slug']} notebook, each command run {len(cold['check'])} time(s) from a cold process "
+            "(the operating system's file cache is warm). `autograder check` runs the public checks; the "
+            "Gradescope run is `python -m autograder.grader.exports.gradescope_run` (what `run_autograder` "
+            "calls) on a copy of the course, hidden suite and public checks.", ""]
+    rows = [[label, f"{statistics.median(w for w, _ in runs):.2f} s", f"{statistics.median(c for _, c in runs):.2f} s"]
+            for label, runs in (("`autograder check`", cold["check"]), ("Gradescope run", cold["gradescope"]))]
+    out += [table(["command", "wall (median)", "CPU of its process tree (median)"], rows), ""]
+    check_wall = statistics.median(w for w, _ in cold["check"])
+    summary.append(["`autograder check`, one notebook, command start included", "< 1 s wall",
+                    f"{check_wall:.2f} s (Gradescope run {statistics.median(w for w, _ in cold['gradescope']):.2f} s)",
+                    "yes" if check_wall < 1 else "no"])
     # 3
     out += ["## 3. Fixed cost per submission, and the hidden suite through the worker", "",
             f"{three['count']} notebooks of the toy test assignment whose two functions return a constant at once "
@@ -398,8 +507,11 @@ def main() -> None:
 
             log("building otter autograder zips with otter assign")
             zips = {slug: build_autograder_zip(slug, work / "otter-assign" / slug) for slug in notebooks.slugs()}
-        results = {"per_notebook": per_notebook(work, sizes, zips), "throughput": throughput(work, sizes, zips),
-                   "fixed": fixed_cost(work, sizes), "suites": suite_overhead(sizes), "memory": memory(work, sizes)}
+        results = {"per_notebook": per_notebook(work, sizes, zips), "throughput": throughput(work, sizes, zips)}
+        results["floor"] = floor(work)
+        results["cold"] = cold_start(work, sizes.cold_rounds)
+        results.update({"fixed": fixed_cost(work, sizes), "suites": suite_overhead(sizes),
+                        "memory": memory(work, sizes)})
         done.set()
         try:
             report = render(arguments, sizes, results, started, loads or [os.getloadavg()[0]])

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from autograder import checks
+from autograder.grader.reference_cache import remembered
 from reference import gradient_descent as reference
+
+# The reference's answers on the grader's own problems are the same for every submission: computed once
+# per grading process (for plain-data arguments only; see autograder.grader.reference_cache).
+reference_descent = remembered(reference.gradient_descent)
+
 
 
 def random_quadratic(rng: np.random.Generator, dimension: int, condition: float):
@@ -88,7 +94,7 @@ def test_descent_matches_closed_form(isolated, problems, feedback):
     loss, grad = quadratic(problems, hessian, optimum)
     steps, lr = 300, 1.0  # lr = 1 / L
     w, losses = isolated.gradient_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
-    _, reference_losses = reference.gradient_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
+    _, reference_losses = reference_descent(loss, grad, w0, lr, max_iters=steps, tol=0.0)
     feedback.loss_trace(student=losses, reference=reference_losses, student_label="your gradient_descent",
                         label="loss per step on a 6-dimensional quadratic (condition number 50, lr = 1/L)")
     expected_w = checks.quadratic_iterate(hessian, optimum, w0, lr, steps)
@@ -158,7 +164,7 @@ def test_descent_stopping_rule(isolated, problems, feedback, tol):
     # within a factor 0.64 of tol by accident: the right stopping step is unambiguous.
     loss = problems.bind("parabola_loss", curvature=2.0, optimum=1.0)
     grad = problems.bind("parabola_grad", curvature=2.0, optimum=1.0)
-    expected_w, expected_losses = reference.gradient_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
+    expected_w, expected_losses = reference_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
     w, losses = isolated.gradient_descent(loss, grad, 4.0, 0.1, max_iters=1000, tol=tol)
     feedback.loss_trace(student=losses, reference=expected_losses, student_label="your gradient_descent",
                         label=f"loss per step on a parabola with tol={tol} (where each run stopped)")
@@ -195,7 +201,7 @@ def test_descent_default_limits(isolated, problems):
     for loss, grad, lr, case in ((slow_loss, slow_grad, 1e-3, "a run that needs more than 1000 steps"),
                                  (slow_loss, slow_grad, 0.5, "a run that tol stops")):
         w, losses = isolated.gradient_descent(loss, grad, 1.0, lr)
-        expected_w, expected_losses = reference.gradient_descent(loss, grad, 1.0, lr, max_iters=1000, tol=1e-10)
+        expected_w, expected_losses = reference_descent(loss, grad, 1.0, lr, max_iters=1000, tol=1e-10)
         losses = checks.assert_losses_list(losses, f"losses of gradient_descent(loss_fn, grad_fn, 1.0, {lr})")
         assert losses.size == len(expected_losses), (
             f"gradient_descent(loss_fn, grad_fn, 1.0, {lr}) without max_iters and tol took {losses.size - 1} steps on "
@@ -210,7 +216,7 @@ def test_descent_losses_are_a_list_of_floats(isolated, problems):
     loss, grad = quadratic(problems, hessian, optimum)
     _, losses = isolated.gradient_descent(loss, grad, w0, 0.1, max_iters=4, tol=0.0)
     got = checks.assert_list_of_floats(losses, "the losses returned by gradient_descent")
-    checks.assert_close(got, reference.gradient_descent(loss, grad, w0, 0.1, max_iters=4, tol=0.0)[1],
+    checks.assert_close(got, reference_descent(loss, grad, w0, 0.1, max_iters=4, tol=0.0)[1],
                         "the losses of 4 steps", rtol=1e-10)
 
 
@@ -224,7 +230,7 @@ def test_descent_improvement_equal_to_tol_is_not_below_it(isolated, problems):
     grad = problems.bind("parabola_grad", curvature=2.0, optimum=1.0)
     _, losses = isolated.gradient_descent(loss, grad, 4.0, 0.5, max_iters=6, tol=0.0)
     losses = checks.assert_losses_list(losses, "the losses with tol=0")
-    expected = reference.gradient_descent(loss, grad, 4.0, 0.5, max_iters=6, tol=0.0)[1]
+    expected = reference_descent(loss, grad, 4.0, 0.5, max_iters=6, tol=0.0)[1]
     assert losses.size == 7, (
         f"gradient_descent(loss_fn, grad_fn, 4.0, 0.5, max_iters=6, tol=0.0) took {losses.size - 1} steps; the "
         "improvements after the first step are exactly 0, which is not below tol = 0, so it should take all 6 "
@@ -251,7 +257,7 @@ def test_descent_with_float_start(isolated, problems):
     loss = problems.bind("parabola_loss", curvature=3.0, optimum=-2.0)
     grad = problems.bind("parabola_grad", curvature=3.0, optimum=-2.0)
     w, losses = isolated.gradient_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
-    expected_w, expected_losses = reference.gradient_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
+    expected_w, expected_losses = reference_descent(loss, grad, 1.5, 0.05, max_iters=25, tol=0.0)
     checks.assert_close(checks.assert_float(w, "gradient_descent with w0 = 1.5 (its w)"), expected_w,
                         "the w returned for w0 = 1.5", rtol=1e-10)
     checks.assert_close(losses, expected_losses, "the losses for w0 = 1.5", rtol=1e-10)
@@ -268,7 +274,7 @@ def test_descent_leaves_w0_unchanged(isolated, problems):
     assert not mutated, (f"gradient_descent changed {', '.join(mutated)} in place; copy w0 first "
                          "(w = np.array(w0, dtype=float)) or use w = w - lr * g rather than w -= lr * g.")
     # The points go with the values: a function that returns w0 untouched without descending earns nothing.
-    expected_w, expected_losses = reference.gradient_descent(loss, grad, w0, 0.1, max_iters=5)
+    expected_w, expected_losses = reference_descent(loss, grad, w0, 0.1, max_iters=5)
     checks.assert_close(result[0], expected_w, "the w returned after 5 steps", rtol=1e-10)
     checks.assert_close(result[1], expected_losses, "the losses of 5 steps", rtol=1e-10)
 

@@ -23,11 +23,14 @@ import pytest
 
 from autograder import checks
 from autograder.grader import figures
+from autograder.grader.reference_cache import remembered
 from autograder.grader.session import StudentCodeError
 from reference import gradient_descent as descent
 from reference import learning_rate as reference
 
 LABELS = ("too_small", "good", "too_large")
+# The reference's pick on the grader's problems is the same for every submission: made once per process.
+reference_pick = remembered(reference.pick_learning_rate)
 
 
 class SuiteBug(RuntimeError):
@@ -123,6 +126,7 @@ def descent_trace(loss, grad, w0, lr: float, steps: int, curvatures: np.ndarray,
     return labelled(losses, lr * top, lr * bottom, steps, origin)
 
 
+@remembered  # the same traces for every submission: built once per grading process
 def too_small_traces() -> list[Trace]:
     rng = np.random.default_rng(101)
     traces = []
@@ -135,6 +139,7 @@ def too_small_traces() -> list[Trace]:
     return traces
 
 
+@remembered  # the same traces for every submission: built once per grading process
 def good_traces() -> list[Trace]:
     rng = np.random.default_rng(102)
     traces = []
@@ -147,6 +152,7 @@ def good_traces() -> list[Trace]:
     return traces
 
 
+@remembered  # the same traces for every submission: built once per grading process
 def too_large_traces() -> list[Trace]:
     """Diverging runs whose losses stay finite: the growth has to be read from the values."""
     rng = np.random.default_rng(103)
@@ -161,6 +167,7 @@ def too_large_traces() -> list[Trace]:
     return traces
 
 
+@remembered  # the same traces for every submission: built once per grading process
 def nonfinite_traces(problems) -> list[Trace]:
     """Runs that blow up until the loss is inf, and then (once w itself overflows) nan."""
     rng = np.random.default_rng(104)
@@ -177,6 +184,7 @@ def nonfinite_traces(problems) -> list[Trace]:
     return traces
 
 
+@remembered  # the same traces for every submission: built once per grading process
 def least_squares_traces(problems) -> list[Trace]:
     """Least-squares runs (the minimum loss is the residual, not zero) of every label."""
     traces = []
@@ -508,6 +516,7 @@ def test_trace_plot_axis_labels(submission, problems, feedback):
 
 
 # --------------------------------------------------------------------------------- pick checks
+@remembered  # the same runs for every submission: made once per grading process
 def final_losses(loss, grad, w0, candidates, n_iters) -> list[float]:
     """The final loss of each candidate's run, the way the contract defines the comparison."""
     finals = []
@@ -520,11 +529,12 @@ def final_losses(loss, grad, w0, candidates, n_iters) -> list[float]:
     return finals
 
 
+@remembered  # the same runs for every submission: made once per grading process
 def clear_winner(loss, grad, w0, candidates, n_iters, *, gap: float = 1e-4) -> float:
     """The reference's pick, after checking that the runner-up's final loss exceeds the winner's by
     at least ``gap`` of its size (round-off in a student's loop is some 1e-13 of it, so the answer
     cannot depend on how the loop is written)."""
-    expected = reference.pick_learning_rate(loss, grad, w0, candidates, n_iters)
+    expected = reference_pick(loss, grad, w0, candidates, n_iters)
     finite = sorted(f for f in final_losses(loss, grad, w0, candidates, n_iters) if np.isfinite(f))
     if expected is None or len(finite) < 2 or not finite[1] - finite[0] >= gap * abs(finite[0]):
         raise SuiteBug(f"grader error: the candidates {candidates} have no clear winner after {n_iters} steps")
@@ -637,7 +647,7 @@ def test_pick_returns_none_when_every_run_diverged(submission, problems):
     loss, grad = quadratic(problems, hessian, optimum)
     for candidates in ([50.0, 10.0], [10.0], [10.0, 50.0, 10.0]):
         finals = final_losses(loss, grad, w0, candidates, 200)
-        if any(np.isfinite(finals)) or reference.pick_learning_rate(loss, grad, w0, candidates, 200) is not None:
+        if any(np.isfinite(finals)) or reference_pick(loss, grad, w0, candidates, 200) is not None:
             raise SuiteBug(f"grader error: the candidates {candidates} should all diverge, their losses are {finals}")
         got = submission.pick_learning_rate(loss, grad, w0, candidates, 200)
         assert got is None, (f"pick_learning_rate with candidates {candidates} returned {checks.brief(got)}, but every "
@@ -676,7 +686,7 @@ def test_pick_first_wins_ties(submission, problems):
     for candidates, expected in (([0.2, 1.5, 0.5, 1.9], 1.5), ([0.5, 0.2, 1.9, 1.5], 0.5),
                                  ([1.9, 0.5, 0.5, 0.2], 0.5)):
         finals = final_losses(loss, grad, w0, candidates, 15)
-        if reference.pick_learning_rate(loss, grad, w0, candidates, 15) != expected or \
+        if reference_pick(loss, grad, w0, candidates, 15) != expected or \
                 finals[candidates.index(0.5)] != min(finals):
             raise SuiteBug("grader error: the tie between lr = 0.5 and lr = 1.5 is not exact")
         got = submission.pick_learning_rate(loss, grad, w0, candidates, 15)

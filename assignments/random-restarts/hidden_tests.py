@@ -17,8 +17,13 @@ import numpy as np
 import pytest
 
 from autograder import checks
+from autograder.grader.reference_cache import remembered
 from autograder.grader.session import StudentCodeError
 from reference import random_restarts as reference
+
+# The reference's answer on the grader's problems is the same for every submission: computed once per
+# grading process (when its inputs are plain data: not for recorders or a counting init_fn).
+reference_restarts = remembered(reference.random_restarts)
 
 # The double well of the lecture notes: training tilts it one way, validation the other, so the two
 # losses rank the wells differently. Training minima near -1.0575 and 0.9304; the basin boundary is
@@ -115,7 +120,7 @@ DW_LR, DW_ITERS, DW_SEED = 0.05, 100, 4
 def double_well_case(problems):
     """The reference answer and the trained points, after checking the starts give the needed mix."""
     train_loss, train_grad, val_loss = double_well(problems)
-    expected = reference.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, DW_STARTS),
+    expected = reference_restarts(train_loss, train_grad, val_loss, cycling_init(problems, DW_STARTS),
                                          len(DW_STARTS), DW_LR, DW_ITERS, seed=DW_SEED)
     finals = [descend(train_grad, w0, DW_LR, DW_ITERS) for w0 in DW_STARTS]
     right = [float(w[0]) > BASIN_BOUNDARY for w in finals]
@@ -174,7 +179,7 @@ def test_results_follow_the_seed(submission, problems, seed):
     init = uniform_init(problems)
     n_restarts, lr, n_iters = 4, 0.05, 20
     kwargs = {} if seed is None else {"seed": seed}
-    expected = reference.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, **kwargs)
+    expected = reference_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, **kwargs)
     what = call_text(n_restarts, lr, n_iters, seed)
     if seed is None:
         what += " without a seed argument (so seed=0)"
@@ -209,7 +214,7 @@ def test_init_fn_called_once_per_restart(submission, problems):
                                    "init_fn drawing from U[-2, 2]")
     # The points go with the answer: drawing the starts right and returning anything else earns nothing.
     best_w, val_losses = unpack(result, what, n_restarts)
-    expected_best, expected_losses = reference.random_restarts(train_loss, train_grad, val_loss,
+    expected_best, expected_losses = reference_restarts(train_loss, train_grad, val_loss,
                                                                uniform_init(problems, size=2), n_restarts, lr,
                                                                n_iters, seed=seed)
     checks.assert_close(val_losses, expected_losses, f"val_losses of {what}", rtol=1e-10)
@@ -266,7 +271,7 @@ def test_first_restart_wins_a_tie(submission, problems):
     starts = [[0.6], [-0.6], [0.6], [-0.6], [-0.6]]
     n_restarts, lr, n_iters, seed = len(starts), 0.05, 10, 2
     train_loss, train_grad, val_loss = double_well(problems, tilt=0.0, val_tilt=0.0)
-    expected = reference.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts),
+    expected = reference_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts),
                                          n_restarts, lr, n_iters, seed=seed)
     if len(set(expected[1])) != 1:
         raise SuiteProblem(f"the mirrored restarts no longer tie exactly (val losses {expected[1]}).")
@@ -299,7 +304,7 @@ def test_float_starts_give_a_float(submission, problems):
 
     what = call_text(n_restarts, lr, n_iters, seed)
     result = submission.random_restarts(train_loss, train_grad, val_loss, init(), n_restarts, lr, n_iters, seed=seed)
-    expected_best, expected_losses = reference.random_restarts(train_loss, train_grad, val_loss, init(), n_restarts,
+    expected_best, expected_losses = reference_restarts(train_loss, train_grad, val_loss, init(), n_restarts,
                                                                lr, n_iters, seed=seed)
     if not (isinstance(result, tuple | list) and len(result) == 2):
         raise AssertionError(f"{what} should return a pair (best_w, val_losses); got {checks.brief(result)}.")
@@ -320,7 +325,7 @@ def test_starts_are_never_changed(submission, problems):
     what = call_text(n_restarts, lr, n_iters, seed)
     result = submission.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
     _, val_losses = unpack(result, what, n_restarts)
-    _, expected = reference.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
+    _, expected = reference_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
     checks.assert_close(val_losses, expected, f"val_losses of {what}", rtol=1e-10,
                         inputs="an init_fn that returns the same array [0.3] every time (all runs must start "
                                "there: w = w - lr * g, never w -= lr * g on the array init_fn returned)")
@@ -337,7 +342,7 @@ def test_nan_validation_loss_is_worse_than_any_number(submission, problems):
     what = call_text(n_restarts, lr, n_iters, seed)
     result = submission.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts), n_restarts,
                                         lr, n_iters, seed=seed)
-    expected_best, _ = reference.random_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts),
+    expected_best, _ = reference_restarts(train_loss, train_grad, val_loss, cycling_init(problems, starts),
                                                  n_restarts, lr, n_iters, seed=seed)
     best_w, _ = unpack(result, what, n_restarts)
     checks.assert_close(best_w, expected_best, f"best_w of {what}", rtol=1e-10,
@@ -370,7 +375,7 @@ def test_xor_network_restarts_find_a_solution(submission, problems, feedback):
     train_grad = problems.bind("xor_grad", X=XOR_X, y=XOR_Y)
     val_loss = problems.bind("xor_loss", X=XOR_X.copy(), y=XOR_Y.copy())
     init = problems.bind("normal_init", scale=2.0, size=9)
-    expected = reference.random_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
+    expected = reference_restarts(train_loss, train_grad, val_loss, init, n_restarts, lr, n_iters, seed=seed)
     solved = np.asarray(expected[1]) < 1e-10
     if not (solved.any() and not solved.all() and not solved[0] and not solved[-1]):
         raise SuiteProblem(f"seed {seed} no longer mixes solved and failed XOR runs as this test needs "

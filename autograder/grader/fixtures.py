@@ -9,6 +9,7 @@ can reach them: ``problems.py`` must never hold an answer).
 
 from __future__ import annotations
 
+import hashlib
 import types
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -72,15 +73,20 @@ class ProblemSet:
 
     def __init__(self, source: str | None) -> None:
         self.module = types.ModuleType("problems")
+        self.digest = hashlib.sha256((source or "").encode()).hexdigest()
         if source:
             exec(compile(source, "problems.py", "exec"), self.module.__dict__)
+
+    def memo_key(self) -> str:
+        """The problems as data (see :mod:`autograder.grader.reference_cache`): their source."""
+        return self.digest
 
     def bind(self, name: str, **data: Any) -> WorkerFunction:
         """The problem function ``name`` with ``data`` bound, callable here and rebuilt in the worker."""
         function = getattr(self.module, name, None)
         if not callable(function):
             raise AttributeError(f"problems.py defines no function {name!r}")
-        return WorkerFunction(name, data, partial(function, **data))
+        return WorkerFunction(name, data, partial(function, **data), self.digest)
 
 
 class Feedback:

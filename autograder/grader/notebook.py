@@ -6,8 +6,6 @@ import json
 import warnings
 from pathlib import Path
 
-import nbformat
-
 MAX_NOTEBOOK_BYTES = 100 * 2**20
 MAX_CODE_BYTES = 2 * 2**20
 
@@ -23,6 +21,8 @@ def read_code_cells(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[tup
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # minor schema slips are common and do not matter here
+            import nbformat  # here: importing it (and jsonschema) costs a one-notebook command 0.1 s
+
             notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises many types for odd documents
         raise NotebookError(f"The notebook could not be read ({type(error).__name__}). Open it in Jupyter, "

@@ -20,7 +20,7 @@ import numpy as np
 
 from autograder.grader.escaping import printable
 from autograder.grader.figures import PlottedFigure, read_figures
-from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, start_worker
+from autograder.grader.sandbox import Budgets, WorkerProcess, WorkerSetupFailed, imported_packages, start_worker
 from autograder.worker import wire
 
 # What notebooks of these assignments may import besides the standard library (assignment.toml: packages).
@@ -46,9 +46,23 @@ class CallbackLimit:
         return max(self.FACTOR * self.largest_sent, self.FLOOR)
 
     def check(self, args: list[Any], kwargs: dict[str, Any]) -> None:
-        shapes = [_shape_of(value) for value in [*args, *kwargs.values()]]
+        # Most callbacks pass a few numbers and arrays whose sizes add up to far below the limit, and
+        # nothing broadcasts to more than the product of the sizes: no need to look further.
+        values = [*args, *kwargs.values()]
+        if all(type(value) in _PLAIN_NUMBERS or type(value) is np.ndarray for value in values):
+            sizes = [value.size for value in values if type(value) is np.ndarray]
+            if sum(sizes) <= self.elements and math.prod(max(size, 1) for size in sizes) <= self.elements:
+                return
+        shapes = [_shape_of(value) for value in values]
         shapes = [shape for shape in shapes if shape is not None]
         total = sum(math.prod(shape) for shape in shapes)
+        # The largest size along each trailing dimension bounds what the shapes broadcast to; only when
+        # that bound is over the limit is the exact broadcast worth computing (it is every callback's cost).
+        ndim = max((len(shape) for shape in shapes), default=0)
+        bound = math.prod(max(shape[-axis] if len(shape) >= axis else 1 for shape in shapes)
+                          for axis in range(1, ndim + 1))
+        if max(total, bound) <= self.elements:
+            return
         try:
             broadcast = math.prod(np.broadcast_shapes(*shapes)) if shapes else 0
         except ValueError:  # shapes that do not broadcast together cannot make a larger array that way
@@ -58,6 +72,9 @@ class CallbackLimit:
                 f"the arguments ({', '.join(str(s) for s in shapes)}) hold or broadcast to more than "
                 f"{self.elements:,} numbers, far more than the data of this call; pass arrays shaped like the "
                 "ones your function was given")
+
+
+_PLAIN_NUMBERS = frozenset({int, float, bool, np.float64, np.int64})
 
 
 def _shape_of(value: Any) -> tuple[int, ...] | None:
@@ -84,6 +101,24 @@ def _largest_array(value: Any, depth: int = 0) -> int:
     if isinstance(value, list | tuple):
         return max((_largest_array(item, depth + 1) for item in value), default=0)
     return 0
+
+
+def arrays_to_name(value: Any, found: dict[str, np.ndarray] | None = None, depth: int = 0) -> dict[str, np.ndarray]:
+    """The arrays of a call worth naming (problem data of WorkerFunctions included), by fingerprint: the
+    worker hands them back to the grader's callbacks by name, not by their bytes."""
+    found = {} if found is None else found
+    if isinstance(value, np.ndarray):
+        if value.size >= wire.NAMED_ARRAY_SIZE and value.dtype.kind in "biuf":
+            found.setdefault(wire.fingerprint(value), value.copy())  # a copy: the call's data as sent
+    elif depth <= 8 and isinstance(value, WorkerFunction):
+        arrays_to_name(value.kwargs, found, depth + 1)
+    elif depth <= 8 and isinstance(value, dict):
+        for item in value.values():
+            arrays_to_name(item, found, depth + 1)
+    elif depth <= 8 and isinstance(value, list | tuple):
+        for item in value:
+            arrays_to_name(item, found, depth + 1)
+    return found
 
 
 def array_fingerprints(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[int | str, str]:
@@ -236,9 +271,14 @@ class WorkerFunction:
     name: str
     kwargs: dict[str, Any]
     local: Callable[..., Any]
+    origin: str = ""  # a digest of the problems.py it comes from (what reference_cache keys it by)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.local(*args, **kwargs)
+
+    def memo_key(self) -> tuple[str, str, dict[str, Any]]:
+        """What this function is, as data: the same name, source and data compute the same values."""
+        return (self.name, self.origin, self.kwargs)
 
 
 class WorkerSession:
@@ -248,6 +288,7 @@ class WorkerSession:
                  packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
         self.cells = cells
         self._titles = {index: cell_title(source) for index, source in cells}
+        self._preload = imported_packages([source for _, source in cells], packages)
         self.problems_source = problems_source
         self.budgets = budgets
         self.packages = packages
@@ -288,12 +329,13 @@ class WorkerSession:
 
     def _load(self) -> LoadReport:
         self._stop_worker()
-        started = time.monotonic()
-        deadline = started + self.budgets.notebook_seconds
-        self._worker = start_worker(self.budgets)
+        self._worker = start_worker(self.budgets, self._preload)
         self._channel = wire.Channel(self._worker.from_worker, self._worker.to_worker)
         self._await_ready(self._channel, self._worker)
-        ready = time.monotonic()
+        # The notebook's budget starts once its worker is ready: starting the grading process's zygote
+        # (imports of numpy, pandas, matplotlib: seconds on a loaded machine) is not the notebook's time.
+        started = time.monotonic()
+        deadline = started + self.budgets.notebook_seconds
         self._current_cell = None
         cells = [[index, source] for index, source in self.cells if index not in self._skipped_cells]
         try:
@@ -307,7 +349,7 @@ class WorkerSession:
                 elif op == "figures":
                     figures = read_figures(data)
                 elif op == "loaded":
-                    self.cells_seconds += time.monotonic() - ready
+                    self.cells_seconds += time.monotonic() - started
                     report = self._load_report(data, time.monotonic() - started, self._titles)
                     report.figures = figures
                     return report
@@ -316,7 +358,7 @@ class WorkerSession:
         except wire.ProtocolError as error:
             subject = f"Cell {self._current_cell}" if self._current_cell is not None else "Starting the notebook"
             problem = self._describe_failure(error, subject, self.budgets.notebook_seconds)
-            self.cells_seconds += time.monotonic() - ready
+            self.cells_seconds += time.monotonic() - started
             self._stop_worker()
             return LoadReport(seconds=time.monotonic() - started, problem=problem)
 
@@ -386,8 +428,9 @@ class WorkerSession:
                 return "$callback", callback_id
             return None
 
+        named = arrays_to_name((args, kwargs, overrides))
         frame = wire.encode("call", {"name": name, "args": list(args), "kwargs": kwargs,
-                                     "overrides": overrides or {}}, encode_object=encode_object)
+                                     "overrides": overrides or {}, "sent": list(named)}, encode_object=encode_object)
         sent = array_fingerprints(args, kwargs)
         # Arguments the student's code passes to the grader's functions are held to the size of the data
         # this call sent, so a small frame cannot make the grader build something huge.
@@ -397,7 +440,7 @@ class WorkerSession:
         try:
             channel.send(frame, deadline)
             while True:
-                op, data = channel.receive(deadline)
+                op, data = channel.receive(deadline, sent=named)
                 if op != "callback":
                     break
                 self._answer_callback(channel, callbacks, data, deadline, callback_limit)
@@ -426,12 +469,15 @@ class WorkerSession:
 
     def _answer_callback(self, channel: wire.Channel, callbacks: dict[int, Callable[..., Any]],
                          data: Any, deadline: float, limit: CallbackLimit) -> None:
-        function = callbacks.get(data.get("id")) if isinstance(data, dict) else None
+        # [id, args, kwargs]: a list costs fewer values to decode than a dict, on every callback.
+        well_formed = (type(data) is list and len(data) == 3 and type(data[0]) is int and type(data[1]) is list
+                       and type(data[2]) is dict)
+        function = callbacks.get(data[0]) if well_formed else None
         if function is None:
             reply = wire.encode("callback_error", "this function is not available in this call")
         else:
             try:
-                args, kwargs = list(data.get("args", [])), dict(data.get("kwargs", {}))
+                args, kwargs = data[1], data[2]
                 limit.check(args, kwargs)
                 result = function(*args, **kwargs)
                 reply = wire.encode("callback_return", result)

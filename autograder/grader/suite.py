@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _pytest.config import _prepareconfig  # what pytest.main builds its Config with
 
+from autograder.grader import reference_cache
 from autograder.grader.alarms import raise_after
 from autograder.grader.assignment import Assignment
 from autograder.grader.fixtures import Feedback, ProblemSet, Submission
@@ -31,10 +35,11 @@ class SuiteError(Exception):
 # unraisable/thread-exception plugins alone ran gc.collect() several times per pytest.main (about
 # 100 ms in a grading process that has numpy and matplotlib loaded). Suites keep fixtures such as
 # monkeypatch, tmp_path, tmpdir, capsys and recwarn, and skip/xfail marks; unittest.TestCase classes
-# are not collected.
+# are not collected. faulthandler would swap the process's fault handler in and out with every
+# collected suite kept alive (see run_suite).
 _UNUSED_PLUGINS = [argument for name in ("cacheprovider", "terminal", "stepwise", "unraisableexception",
                                          "threadexception", "logging", "pastebin", "junitxml", "doctest",
-                                         "setuponly", "setupplan", "debugging", "unittest")
+                                         "setuponly", "setupplan", "debugging", "unittest", "faulthandler")
                    for argument in ("-p", f"no:{name}")]
 
 
@@ -45,18 +50,118 @@ def run_suite(suite: Path, assignment: Assignment, session: WorkerSession, *, tr
     ``tracebacks=False`` leaves the student's traceback out of failure messages: the public checks give
     the same message wherever they run (a Jupyter kernel names the notebook's cells otherwise than a
     worker). ``only`` runs the tests of one graded function.
+
+    The suite is collected once per grading process (and thread) and run again for each submission:
+    collecting cost more than some suites' own checks. Every fixture is set up afresh for each
+    submission (all of them are torn down after its last test), so what carries over is only the suite
+    module itself, as it was imported.
     """
-    plugin = _GradingPlugin(assignment, session, tracebacks=tracebacks, only=only)
-    arguments = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parent), "--import-mode=importlib",
-                 "--assert=plain", "-s", *_UNUSED_PLUGINS, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     _import_reference_from(assignment.course)
-    with _no_plugin_autoload(), _fresh_modules_of(suite.parent):
-        exit_code = pytest.main(arguments, plugins=[plugin])
-    if plugin.errors:
-        raise SuiteError(f"The suite {suite} cannot be used: " + "; ".join(plugin.errors))
-    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
-        raise SuiteError(f"The suite {suite} did not run (pytest exit code {int(exit_code)}).")
-    return plugin.ordered_results()
+    collected = _collected_suite(suite, assignment)
+    try:
+        plugin = collected.plugin
+        plugin.begin(assignment, session, tracebacks=tracebacks, only=only)
+        collected.run(only)
+        results = plugin.ordered_results()
+        clean = collected.torn_down()
+    except BaseException:
+        _forget_suite(suite)  # interrupted half way: its fixtures' state is unknown, so collect afresh
+        raise
+    finally:
+        collected.plugin.end()
+    if not clean:
+        _forget_suite(suite)
+    if not results:
+        raise SuiteError(f"The suite {suite} did not run (no test was collected).")
+    return results
+
+
+class _CollectedSuite:
+    """A suite collected by pytest, its items ready to run for one submission after another."""
+
+    def __init__(self, suite: Path, assignment: Assignment) -> None:
+        self.plugin = _GradingPlugin(assignment, session=None)  # type: ignore[arg-type] - set for each run
+        arguments = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parent), "--import-mode=importlib",
+                     "--assert=plain", "-s", *_UNUSED_PLUGINS, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        with _no_plugin_autoload(), _fresh_modules_of(suite.parent):
+            # What pytest.main does up to its test loop (_pytest.main.wrap_session), kept for later runs.
+            self.config = _prepareconfig(arguments, plugins=[self.plugin])
+            try:
+                self.config._do_configure()
+                self.session = pytest.Session.from_config(self.config)
+                self.config.hook.pytest_sessionstart(session=self.session)
+                self.config.hook.pytest_collection(session=self.session)
+            except BaseException:
+                self.close()
+                raise
+        if self.plugin.errors:
+            errors = self.plugin.errors
+            self.close()
+            raise SuiteError(f"The suite {suite} cannot be used: " + "; ".join(errors))
+
+    def run(self, only: str | None) -> None:
+        items = [item for item in self.session.items if only is None or _graded_function(item) == only]
+        for index, item in enumerate(items):
+            # The last item tears everything down, module and session fixtures included: the next
+            # submission sets them up afresh.
+            following = items[index + 1] if index + 1 < len(items) else None
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
+
+    def torn_down(self) -> bool:
+        return not self.session._setupstate.stack
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.config._ensure_unconfigure()
+
+
+_MAX_SUITES = 8  # public and hidden suites of a few assignments
+_suites = threading.local()  # Dask may grade in several threads of one process: each has its own
+
+
+def _suite_cache() -> dict[tuple[Any, ...], _CollectedSuite]:
+    cache = getattr(_suites, "cache", None)
+    if cache is None:
+        cache = _suites.cache = {}
+    return cache
+
+
+def _suite_key(suite: Path, assignment: Assignment) -> tuple[Any, ...]:
+    """What a collection depends on: the suite file and a conftest beside it (as edited now), the course
+    (its reference modules) and the assignment's graded functions (the markers are checked against them)."""
+    stamps = []
+    for path in (suite, suite.parent / "conftest.py"):
+        try:
+            status = path.stat()
+            stamps.append((status.st_mtime_ns, status.st_size, status.st_ino))
+        except OSError:
+            stamps.append(None)
+    return (str(suite.absolute()), *stamps, str(assignment.course), assignment.functions)
+
+
+def _collected_suite(suite: Path, assignment: Assignment) -> _CollectedSuite:
+    cache = _suite_cache()
+    key = _suite_key(suite, assignment)
+    found = cache.get(key)
+    if found is None:
+        _forget_suite(suite)  # an older collection of the same file
+        while len(cache) >= _MAX_SUITES:
+            cache.pop(next(iter(cache))).close()
+        found = cache[key] = _CollectedSuite(suite, assignment)
+    return found
+
+
+def _forget_suite(suite: Path) -> None:
+    cache = _suite_cache()
+    for key in [key for key in cache if key[0] == str(suite.absolute())]:
+        cache.pop(key).close()
+
+
+def forget_collected_suites() -> None:
+    """Collect every suite afresh on its next run (another course was loaded, say)."""
+    cache = _suite_cache()
+    while cache:
+        cache.popitem()[1].close()
 
 
 def _import_reference_from(course: Path) -> None:
@@ -67,6 +172,8 @@ def _import_reference_from(course: Path) -> None:
     if loaded is not None and folder not in list(getattr(loaded, "__path__", [])):
         for name in [n for n in sys.modules if n == "reference" or n.startswith("reference.")]:
             del sys.modules[name]
+        reference_cache.forget()  # results of the other course's reference are no answer here
+        forget_collected_suites()  # their modules hold the other course's reference
     if str(course) in sys.path:
         sys.path.remove(str(course))
     sys.path.insert(0, str(course))
@@ -113,19 +220,28 @@ def _no_plugin_autoload() -> Iterator[None]:
 class _GradingPlugin:
     def __init__(self, assignment: Assignment, session: WorkerSession, *, tracebacks: bool = True,
                  only: str | None = None) -> None:
+        self.errors: list[str] = []
+        self._order: dict[str, int] = {}  # each test's position in the suite
+        self.collected: list[pytest.Item] = []
+        self.begin(assignment, session, tracebacks=tracebacks, only=only)
+
+    def begin(self, assignment: Assignment, session: WorkerSession, *, tracebacks: bool = True,
+              only: str | None = None) -> None:
+        """Start a run for one submission: nothing of an earlier run's state is kept."""
         self.assignment = assignment
         self.session = session
         self.tracebacks = tracebacks
         self.only = only
         self.problem_set = ProblemSet(assignment.problems_source)
         self.results: list[TestResult] = []
-        self.errors: list[str] = []
         self._recorded: set[str] = set()
         self._feedback: dict[str, Feedback] = {}  # by test id, until the test's result is recorded
         self._submissions: dict[str, Submission] = {}  # likewise: what each test called
-        self._order: dict[str, int] = {}  # each test's position in the suite
-        self.collected: list[pytest.Item] = []
         self._positions: list[int] = []  # the suite position of each result, in the order they ran
+
+    def end(self) -> None:
+        """Let go of the submission's session and results once the run is over."""
+        self.begin(self.assignment, None, tracebacks=self.tracebacks)  # type: ignore[arg-type]
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest) -> Submission:
@@ -169,8 +285,6 @@ class _GradingPlugin:
         # was called with: run after an `after_due_date` or `hidden` test, a visible test's message could
         # carry that test's inputs to students before the due date. Results keep the suite's order.
         items.sort(key=lambda item: visibility_rank[item.nodeid])
-        if self.only is not None:
-            items[:] = [item for item in items if _graded_function(item) == self.only]
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:

@@ -133,6 +133,7 @@ class WorkerServer:
         self.notes: list[str] = []
         self.problems = types.ModuleType("problems")
         self.generation = 0
+        self.sent: frozenset[str] = frozenset()  # fingerprints of the grader's arrays in the current call
         self.shell = ShellShim(self._run_magic_code, self.notes.append)
         self.namespace: dict[str, Any] = {
             "__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: self.shell,
@@ -231,7 +232,8 @@ class WorkerServer:
         stdout = self.stdout.take()
         warned = [f"{item.category.__name__}: {item.message}"[:300] for item in caught_warnings[:_MAX_WARNINGS]]
         try:
-            self.send("return", {"value": value, "arguments": arguments, "stdout": stdout, "warnings": warned})
+            self.channel.send(wire.encode("return", {"value": value, "arguments": arguments, "stdout": stdout,
+                                                     "warnings": warned}, sent=self.sent))
         except wire.EncodeError as error:
             self.send("unsendable", {"message": str(error), "stdout": stdout})
 
@@ -250,7 +252,7 @@ class WorkerServer:
             raise RuntimeError("this function was provided by the grader for an earlier call and "
                                "can no longer be used; call the function you were given in this call")
         try:
-            frame = wire.encode("callback", {"id": callback_id, "args": list(args), "kwargs": kwargs})
+            frame = wire.encode("callback", [callback_id, list(args), kwargs], sent=self.sent)
         except wire.EncodeError as error:
             raise TypeError(f"the arguments cannot be passed to the grader's function: {error}") from None
         self.channel.send(frame)
@@ -268,6 +270,9 @@ class WorkerServer:
             if op == "load":
                 self.load(data["cells"], data.get("problems"), data.get("packages") or [])
             elif op == "call":
+                named = data.get("sent")
+                self.sent = frozenset(item for item in named if _isinstance(item, _str)) if _isinstance(
+                    named, _list) else frozenset()
                 self.call(data["name"], data["args"], data["kwargs"], data["overrides"])
             elif op == "exit":
                 return
@@ -288,10 +293,7 @@ _isinstance, _len, _list, _str, _enumerate = isinstance, len, list, str, enumera
 def array_arguments(function: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
                      ) -> list[tuple[int | str, str, np.ndarray]]:
     """The array arguments of a call: (position or keyword, parameter name for messages, the array)."""
-    try:
-        names = _list(_signature(function).parameters)
-    except (TypeError, ValueError):
-        names = []
+    names = _parameter_names(function)
     found: list[tuple[int | str, str, np.ndarray]] = []
     for position, value in _enumerate(args):
         if _isinstance(value, _ndarray):
@@ -301,6 +303,29 @@ def array_arguments(function: Callable[..., Any], args: list[Any], kwargs: dict[
         if _isinstance(value, _ndarray):
             found.append((key, key, value))
     return found
+
+
+def _parameter_names(function: Callable[..., Any]) -> list[str]:
+    """The function's parameter names. inspect.signature costs tens of microseconds and a test calls the same
+    function hundreds of times: kept per plain function while its code object stays the same."""
+    if _type(function) is _FunctionType:
+        code = function.__code__
+        kept = _signature_names.get(function)
+        if kept is not None and kept[0] is code:
+            return kept[1]
+    try:
+        names = _list(_signature(function).parameters)
+    except (TypeError, ValueError):
+        names = []
+    if _type(function) is _FunctionType:
+        if _len(_signature_names) > 256:
+            _signature_names.clear()
+        _signature_names[function] = (function.__code__, names)
+    return names
+
+
+_FunctionType, _type = types.FunctionType, type
+_signature_names: dict[Callable[..., Any], tuple[types.CodeType, list[str]]] = {}
 
 
 def serve(read_fd: int, write_fd: int) -> None:

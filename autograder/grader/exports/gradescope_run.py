@@ -15,12 +15,10 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.grader import protections
+from autograder.grader import protections, sandbox
 from autograder.grader.assignment import AssignmentError, load_assignment
 from autograder.grader.exports.gradescope import ROOT_ENV
-from autograder.grader.grading import grade_notebook
 from autograder.grader.sandbox import WorkerSetupFailed
-from autograder.grader.suite import SuiteError
 
 
 def gradescope_root() -> Path:
@@ -64,15 +62,22 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     # Gradescope shows what this prints to instructors only (results.json says stdout_visibility hidden).
     print(protections.detect().summary())
+    grader_faults: tuple[type[Exception], ...] = (AssignmentError, WorkerSetupFailed)
     try:
         assignment = load_assignment(slug, root / "source" / "course")
+        # The sandbox starts in the background while this process imports what grading needs (pytest).
+        sandbox.start_early()
+        from autograder.grader.grading import grade_notebook
+        from autograder.grader.suite import SuiteError
+
+        grader_faults += (SuiteError,)
         notebooks = submitted_notebooks(submission) if submission.is_dir() else []
         problem = notebook_problem(notebooks, submission)
         notebook = notebooks[0] if problem is None else submission
         graded = grade_notebook(notebook, notebook.stem, assignment, public_checks=True, problem=problem)
         print(graded.summary())  # the whole grade, for instructors: students see student_summary()
         result = graded.to_gradescope()
-    except (AssignmentError, SuiteError, WorkerSetupFailed) as error:
+    except grader_faults as error:
         print(f"Grader fault: {error}", file=sys.stderr)
         result, status = fault_result(str(error)), 1
     results_path.parent.mkdir(parents=True, exist_ok=True)
