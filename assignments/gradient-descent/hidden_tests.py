@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.grader.reference_cache import remembered
+from autograder.grader.once_per_process import remembered
 from reference import gradient_descent as reference
 
 # The reference's answers on the grader's own problems are the same for every submission: computed once
-# per grading process (for plain-data arguments only; see autograder.grader.reference_cache).
+# per grading process (for plain-data arguments only; see autograder.grader.once_per_process).
 reference_descent = remembered(reference.gradient_descent)
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from autograder import checks
 from autograder.grader import figures
-from autograder.grader.reference_cache import remembered
+from autograder.grader.once_per_process import remembered
 from autograder.grader.session import StudentCodeError
 from reference import gradient_descent as descent
 from reference import learning_rate as reference

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.grader.reference_cache import remembered
+from autograder.grader.once_per_process import remembered
 from autograder.grader.session import SubmissionFault
 from reference import logistic_loss as reference
 
 # The reference's answers on the grader's own problems are the same for every submission: computed once
-# per grading process (for plain-data arguments only; see autograder.grader.reference_cache).
+# per grading process (for plain-data arguments only; see autograder.grader.once_per_process).
 reference_fit = remembered(reference.fit_logistic)
 reference_optimum = remembered(reference.logistic_optimum)
 

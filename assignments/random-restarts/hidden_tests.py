@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.grader.reference_cache import remembered
+from autograder.grader.once_per_process import remembered
 from autograder.grader.session import StudentCodeError
 from reference import random_restarts as reference
 

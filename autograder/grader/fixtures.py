@@ -78,7 +78,7 @@ class ProblemSet:
             exec(compile(source, "problems.py", "exec"), self.module.__dict__)
 
     def memo_key(self) -> str:
-        """The problems as data (see :mod:`autograder.grader.reference_cache`): their source."""
+        """The problems as data (see :mod:`autograder.grader.once_per_process`): their source."""
         return self.digest
 
     def bind(self, name: str, **data: Any) -> WorkerFunction:

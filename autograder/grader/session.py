@@ -271,7 +271,7 @@ class WorkerFunction:
     name: str
     kwargs: dict[str, Any]
     local: Callable[..., Any]
-    origin: str = ""  # a digest of the problems.py it comes from (what reference_cache keys it by)
+    origin: str = ""  # a digest of the problems.py it comes from (what once_per_process keys it by)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.local(*args, **kwargs)

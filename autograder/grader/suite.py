@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from _pytest.config import _prepareconfig  # what pytest.main builds its Config with
 
-from autograder.grader import reference_cache
+from autograder.grader import once_per_process
 from autograder.grader.alarms import raise_after
 from autograder.grader.assignment import Assignment
 from autograder.grader.fixtures import Feedback, ProblemSet, Submission
@@ -172,7 +172,7 @@ def _import_reference_from(course: Path) -> None:
     if loaded is not None and folder not in list(getattr(loaded, "__path__", [])):
         for name in [n for n in sys.modules if n == "reference" or n.startswith("reference.")]:
             del sys.modules[name]
-        reference_cache.forget()  # results of the other course's reference are no answer here
+        once_per_process.forget()  # results of the other course's reference are no answer here
         forget_collected_suites()  # their modules hold the other course's reference
     if str(course) in sys.path:
         sys.path.remove(str(course))

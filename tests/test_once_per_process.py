@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from autograder.grader import reference_cache
+from autograder.grader import once_per_process
 from autograder.grader.fixtures import ProblemSet
-from autograder.grader.reference_cache import remembered
+from autograder.grader.once_per_process import remembered
 
 PROBLEMS = ("def scaled(w, factor):\n    return factor * w\n\n"
             "def counting(w, counter):\n    counter[0] += 1\n    return w\n")
@@ -13,9 +13,9 @@ PROBLEMS = ("def scaled(w, factor):\n    return factor * w\n\n"
 
 @pytest.fixture(autouse=True)
 def empty_store():
-    reference_cache.forget()
+    once_per_process.forget()
     yield
-    reference_cache.forget()
+    once_per_process.forget()
 
 
 def make_counted():
@@ -111,8 +111,8 @@ def test_exceptions_are_not_cached():
 
 def test_the_store_is_bounded():
     expensive, calls = make_counted()
-    for value in range(reference_cache.MAX_ENTRIES + 10):
+    for value in range(once_per_process.MAX_ENTRIES + 10):
         expensive(np.array([float(value)]))
-    assert reference_cache.stored() == reference_cache.MAX_ENTRIES
+    assert once_per_process.stored() == once_per_process.MAX_ENTRIES
     expensive(np.array([0.0]))  # the oldest entry was dropped: computed again
-    assert len(calls) == reference_cache.MAX_ENTRIES + 11
+    assert len(calls) == once_per_process.MAX_ENTRIES + 11
