@@ -29,6 +29,18 @@ def make_counted():
     return expensive, calls
 
 
+def make_counted_caller():
+    """A remembered function that calls the function it is given, and the list of its real runs."""
+    calls = []
+
+    @remembered
+    def call(function, w):
+        calls.append(1)
+        return function(w)
+
+    return call, calls
+
+
 def test_same_data_is_computed_once_and_each_caller_gets_its_own_copy():
     expensive, calls = make_counted()
     first = expensive(np.arange(3.0))
@@ -49,12 +61,7 @@ def test_different_data_dtype_or_type_is_computed_again():
 
 
 def test_callables_other_than_problem_functions_are_never_cached():
-    calls = []
-
-    @remembered
-    def apply(function, w):
-        calls.append(1)
-        return function(w)
+    apply, calls = make_counted_caller()
 
     assert apply(lambda w: w + 1, 1.0) == 2.0
     assert apply(lambda w: w + 2, 1.0) == 3.0
@@ -62,12 +69,7 @@ def test_callables_other_than_problem_functions_are_never_cached():
 
 
 def test_problem_functions_are_keyed_by_name_data_and_source():
-    calls = []
-
-    @remembered
-    def run(function, w):
-        calls.append(1)
-        return function(w)
+    run, calls = make_counted_caller()
 
     problems = ProblemSet(PROBLEMS)
     assert run(problems.bind("scaled", factor=3.0), 2.0) == 6.0
@@ -80,12 +82,7 @@ def test_problem_functions_are_keyed_by_name_data_and_source():
 
 
 def test_a_call_that_changes_its_arguments_is_not_cached():
-    calls = []
-
-    @remembered
-    def run(function, w):
-        calls.append(1)
-        return function(w)
+    run, calls = make_counted_caller()
 
     problems = ProblemSet(PROBLEMS)
     for _ in range(2):
