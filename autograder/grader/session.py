@@ -349,8 +349,9 @@ class WorkerSession:
                 elif op == "figures":
                     figures = read_figures(data)
                 elif op == "loaded":
-                    self.cells_seconds += time.monotonic() - started
-                    report = self._load_report(data, time.monotonic() - started, self._titles)
+                    elapsed = time.monotonic() - started
+                    self.cells_seconds += elapsed
+                    report = self._load_report(data, elapsed, self._titles)
                     report.figures = figures
                     return report
                 else:
