@@ -48,7 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from autograder.worker import compact
+
 MAGIC = b"AGW1"
+COMPACT_MAGIC = b"AGC1"  # a frame in the binary form of autograder.worker.compact (no arrays after it)
 _HEADER = struct.Struct(">4sII")
 _ARRAY_LENGTH = struct.Struct(">Q")
 # Booleans, signed and unsigned integers and floats: everything a numeric answer needs, nothing that
@@ -125,7 +128,18 @@ def encode(op: str, data: Any, *, encode_object: ObjectEncoder | None = None,
     ``encode_object`` may turn extra types into ``(tag, value)``; the value is encoded in turn.
     ``sent`` holds the fingerprints of the arrays the other side sent in the current call: an array (of at
     least ``NAMED_ARRAY_SIZE`` entries) with one of them travels as ``{"$sent": fingerprint}``.
+    A callback's frames go in the compact binary form when their values allow it (see
+    :mod:`autograder.worker.compact`), the JSON form otherwise.
     """
+    if op in compact.OPS and encode_object is None:
+        try:
+            body = compact.encode_body(op, data, max_depth=limits.max_depth, max_array_bytes=limits.max_array_bytes,
+                                       sent=sent, fingerprint=fingerprint, named_size=NAMED_ARRAY_SIZE)
+        except compact.NotCompact:
+            pass
+        else:
+            if _len(body) <= limits.max_json_bytes:
+                return _HEADER.pack(COMPACT_MAGIC, _len(body), 0) + body
     arrays: list[bytes] = []
     document = {"op": op, "data": _to_json(data, arrays, 0, encode_object, limits, sent)}
     text = _dumps(document, separators=(",", ":"), allow_nan=True).encode("utf-8")
@@ -227,12 +241,20 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 # --------------------------------------------------------------------------------------------- decode
 def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = None,
-           limits: Limits = DEFAULT_LIMITS, sent: dict[str, np.ndarray] | None = None) -> tuple[str, Any]:
+           limits: Limits = DEFAULT_LIMITS, sent: dict[str, np.ndarray] | None = None,
+           magic: bytes = MAGIC) -> tuple[str, Any]:
     """Turn a frame's parts back into ``(op, data)``; raise :class:`ProtocolError` on anything odd.
 
     ``sent`` (the grader's, by fingerprint: the arrays it sent in the current call) allows ``$sent``
     tags: each becomes a copy of this side's own array, never anything the other side made.
+    ``magic``: the frame's marker; a compact frame's ``text`` is its binary body.
     """
+    if magic == COMPACT_MAGIC:
+        try:
+            return compact.decode_body(text, max_depth=limits.max_depth, max_ndim=limits.max_ndim,
+                                       max_nodes=limits.max_nodes, max_elements=limits.max_elements, sent=sent)
+        except (compact.CompactError, struct.error) as error:
+            raise ProtocolError(str(error)) from None
     try:
         document = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -406,10 +428,11 @@ def _own_npy(blob: bytes, limits: Limits) -> np.ndarray | None:
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()  # writable, as np.load's would be
 
 
-def _read_frame(read_exactly: Callable[[int], bytes], limits: Limits) -> tuple[bytes, list[bytes]]:
-    """A frame's JSON text and array payloads, read piece by piece, each length checked before it is read."""
+def _read_frame(read_exactly: Callable[[int], bytes], limits: Limits) -> tuple[bytes, bytes, list[bytes]]:
+    """A frame's marker, JSON text (or compact body) and array payloads, read piece by piece, each length
+    checked before it is read."""
     magic, json_length, array_count = _HEADER.unpack(read_exactly(_HEADER.size))
-    if magic != MAGIC:
+    if magic != MAGIC and not (magic == COMPACT_MAGIC and array_count == 0):
         raise ProtocolError("the frame does not start with the protocol's marker")
     if json_length > limits.max_json_bytes:
         raise ProtocolError(f"the frame announces {json_length:,} bytes of JSON, over the limit")
@@ -424,7 +447,7 @@ def _read_frame(read_exactly: Callable[[int], bytes], limits: Limits) -> tuple[b
         if length > limits.max_array_bytes or total > limits.max_frame_bytes:
             raise ProtocolError(f"the frame announces an array of {length:,} bytes, over the limit")
         arrays.append(read_exactly(length))
-    return text, arrays
+    return magic, text, arrays
 
 
 def decode_frame(frame: bytes, *, decode_tag: TagDecoder | None = None, limits: Limits = DEFAULT_LIMITS,
@@ -441,8 +464,8 @@ def decode_frame(frame: bytes, *, decode_tag: TagDecoder | None = None, limits: 
         position += count
         return piece
 
-    text, arrays = _read_frame(read_exactly, limits)
-    return decode(text, arrays, decode_tag=decode_tag, limits=limits, sent=sent)
+    magic, text, arrays = _read_frame(read_exactly, limits)
+    return decode(text, arrays, decode_tag=decode_tag, limits=limits, sent=sent, magic=magic)
 
 
 # -------------------------------------------------------------------------------------------- channel
@@ -483,8 +506,8 @@ class Channel:
 
     def receive(self, deadline: float | None = None, *, decode_tag: TagDecoder | None = None,
                 sent: dict[str, np.ndarray] | None = None) -> tuple[str, Any]:
-        text, arrays = _read_frame(lambda count: self._read_exactly(count, deadline), self.limits)
-        return decode(text, arrays, decode_tag=decode_tag, limits=self.limits, sent=sent)
+        magic, text, arrays = _read_frame(lambda count: self._read_exactly(count, deadline), self.limits)
+        return decode(text, arrays, decode_tag=decode_tag, limits=self.limits, sent=sent, magic=magic)
 
     def _read_exactly(self, count: int, deadline: float | None) -> bytes:
         while len(self._buffer) < count:

@@ -1,0 +1,126 @@
+"""The compact binary form of callback frames: same values as the JSON form, and refusal of forged bodies."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from autograder.worker import wire
+from tests.test_wire import VALUES_OF_EVERY_KIND, receive_raw, roundtrip
+
+COMPACT_VALUES = [*VALUES_OF_EVERY_KIND, None, "text é", -(2**63), 2**63 - 1, np.zeros((0, 3)), np.ones((2, 3, 4)),
+                  np.arange(6.0).reshape(2, 3)[:, ::2], np.array([True, False]), np.array(5, dtype=np.int64),
+                  {"lr": 0.5, 3: [1, (2.0,)]}, [np.float64(1.0), np.int64(2), np.bool_(False)], (), []]
+
+
+def compact_frame(body: bytes) -> bytes:
+    return struct.pack(">4sII", wire.COMPACT_MAGIC, len(body), 0) + body
+
+
+def same(got, value) -> bool:
+    if type(got) is not type(value):
+        return False
+    if isinstance(value, np.ndarray | np.generic):
+        return got.dtype == value.dtype and np.shape(got) == np.shape(value) and np.array_equal(got, value)
+    if isinstance(value, list | tuple):
+        return len(got) == len(value) and all(same(g, v) for g, v in zip(got, value, strict=True))
+    if isinstance(value, dict):
+        return list(got) == list(value) and all(same(got[key], value[key]) for key in value)
+    return got == value
+
+
+@pytest.mark.parametrize("value", COMPACT_VALUES, ids=lambda value: f"{type(value).__name__}-{value!r}"[:40])
+def test_a_callback_answer_arrives_as_it_would_in_the_json_form(value):
+    frame = wire.encode("callback_return", value)
+    _, through_json = roundtrip(value)
+    _, got = wire.decode_frame(frame)
+    assert same(got, through_json)  # whichever form the encoder chose, the same value arrives
+    if frame.startswith(wire.COMPACT_MAGIC):
+        assert same(got, value)
+
+
+def test_callbacks_of_floats_and_float_arrays_travel_compact():
+    w = np.linspace(0.0, 1.0, 7)
+    frame = wire.encode("callback", [3, [w, w * 2, 0.1], {"lr": 0.5}])
+    assert frame.startswith(wire.COMPACT_MAGIC)
+    op, (callback_id, args, kwargs) = wire.decode_frame(frame)
+    assert op == "callback" and callback_id == 3 and kwargs == {"lr": 0.5}
+    assert np.array_equal(args[0], w) and args[0].flags.writeable and args[2] == 0.1
+
+
+@pytest.mark.parametrize("value", [np.float32(1.5), np.arange(3, dtype=np.float32), 2**70, np.arange(3.0).view(
+    type("Sub", (np.ndarray,), {})), np.arange(4.0).astype(">f8"), "\ud800", type("F", (float,), {})(2.0)],
+    ids=["float32-scalar", "float32-array", "big-int", "ndarray-subclass", "big-endian", "lone-surrogate",
+         "float-subclass"])
+def test_values_the_compact_form_does_not_carry_go_as_json_and_keep_their_meaning(value):
+    frame = wire.encode("callback_return", value)
+    _, got = wire.decode_frame(frame)
+    if isinstance(value, np.ndarray):
+        assert type(got) is np.ndarray and np.array_equal(got, value) and got.dtype == value.dtype
+    elif isinstance(value, float):
+        assert got == value
+    else:
+        assert same(got, value)
+
+
+def test_an_array_the_grader_sent_comes_back_by_fingerprint_and_only_then():
+    X = np.arange(64.0).reshape(16, 4)
+    digest = wire.fingerprint(X)
+    frame = wire.encode("callback", [1, [X], {}], sent=frozenset({digest}))
+    assert frame.startswith(wire.COMPACT_MAGIC) and len(frame) < X.nbytes
+    _, (_, (got,), _) = wire.decode_frame(frame, sent={digest: X})
+    assert np.array_equal(got, X) and got is not X
+    with pytest.raises(wire.ProtocolError, match="did not send"):
+        wire.decode_frame(frame, sent={})
+    with pytest.raises(wire.ProtocolError, match="unknown kind"):
+        wire.decode_frame(frame)  # no arrays sent in this direction: the tag is not allowed
+
+
+FORGED = {
+    "unknown-op": b"z" + b"n",
+    "unknown-kind": b"r" + b"Q",
+    "array-ends-early": b"r" + b"ad\x01" + struct.pack("<I", 5) + b"\x00" * 39,
+    "array-of-objects": b"r" + b"aO\x01" + struct.pack("<I", 1) + b"\x00" * 8,
+    "too-many-dimensions": b"r" + b"ad\x09" + struct.pack("<9I", *[1] * 9) + b"\x00" * 8,
+    "huge-shape": b"r" + b"ad\x02" + struct.pack("<2I", 2**32 - 1, 2**32 - 1),
+    "list-longer-than-frame": b"r" + b"l" + struct.pack("<I", 2**31),
+    "bytes-after-the-value": b"r" + b"n" + b"n",
+    "truncated-float": b"r" + b"d\x00\x00",
+    "not-utf8": b"r" + b"x" + struct.pack("<I", 2) + b"\xff\xfe",
+    "text-longer-than-frame": b"r" + b"x" + struct.pack("<I", 100) + b"ab",
+    "list-as-a-key": b"r" + b"m" + struct.pack("<I", 1) + b"l" + struct.pack("<I", 0) + b"n",
+    "scalar-of-unusable-dtype": b"r" + b"sO" + b"\x00" * 8,
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("body", FORGED.values(), ids=FORGED.keys())
+def test_forged_compact_frames_are_refused(body):
+    with pytest.raises(wire.ProtocolError):
+        receive_raw(compact_frame(body))
+
+
+def test_compact_frames_hold_their_limits():
+    deep = b"r" + (b"l" + struct.pack("<I", 1)) * 40 + b"n"
+    with pytest.raises(wire.ProtocolError, match="nested"):
+        receive_raw(compact_frame(deep))
+    many = b"r" + b"l" + struct.pack("<I", 2000) + b"n" * 2000
+    with pytest.raises(wire.ProtocolError, match="more values"):
+        receive_raw(compact_frame(many), limits=wire.Limits(max_nodes=1000))
+    big = b"r" + b"ad\x01" + struct.pack("<I", 2000) + b"\x00" * 16000
+    with pytest.raises(wire.ProtocolError, match="more array elements"):
+        receive_raw(compact_frame(big), limits=wire.Limits(max_elements=1000))
+    with pytest.raises(wire.ProtocolError, match="over the limit"):
+        receive_raw(struct.pack(">4sII", wire.COMPACT_MAGIC, 2**31, 0), close=False)
+    with pytest.raises(wire.ProtocolError, match="marker"):  # a compact frame carries no array payloads
+        receive_raw(struct.pack(">4sII", wire.COMPACT_MAGIC, 1, 1) + b"n", close=False)
+
+
+def test_a_large_answer_goes_as_json_with_its_array_as_a_payload():
+    big = np.zeros(2**20)  # 8 MB: over the compact form's size
+    frame = wire.encode("callback_return", big)
+    assert frame.startswith(wire.MAGIC)
+    _, got = wire.decode_frame(frame)
+    assert np.array_equal(got, big)
