@@ -8,6 +8,7 @@ import json
 import math
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import numpy as np
@@ -32,6 +33,14 @@ from tests.test_results_schema import assert_gradescope_results
 
 ASSIGNMENTS = Path(__file__).parent.parent / "assignments"
 PNG = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def assert_curve_picture(data: bytes) -> None:
+    """The picture of a failed check: SVG that parses as XML and draws a curve or bars (beyond the background
+    and the plot's frame)."""
+    root = ElementTree.fromstring(data)
+    assert root.tag == f"{SVG}svg" and (root.findall(f".//{SVG}path") or len(root.findall(f".//{SVG}rect")) > 2)
 # A few real submissions: each exercises one kind of plot, and one has a cell that raises.
 SAMPLES = {
     "extra-iteration": ("gradient-descent", "buggy/extra-iteration"),
@@ -207,7 +216,7 @@ def test_every_submission_gets_an_html_and_a_markdown_page(graded, out):
         assert feedback_path(out, name, ".html").is_file() and feedback_path(out, name, ".md").is_file()
 
 
-def test_the_html_page_is_self_contained_with_one_inline_png_per_plot_of_a_failed_check(graded, out):
+def test_the_html_page_is_self_contained_with_one_inline_picture_per_plot_of_a_failed_check(graded, out):
     for name, (_, result) in graded.items():
         page = feedback_path(out, name, ".html").read_text()
         assert "<script" not in page and "<link" not in page
@@ -217,8 +226,8 @@ def test_the_html_page_is_self_contained_with_one_inline_png_per_plot_of_a_faile
         plots = sum(len(test.artifacts) for test in result.tests if not test.passed and test.name not in away)
         assert len(sources) == plots
         for source in sources:
-            assert source.startswith("data:image/png;base64,")
-            assert base64.b64decode(source.split(",", 1)[1]).startswith(PNG)
+            assert source.startswith("data:image/svg+xml;base64,")
+            assert_curve_picture(base64.b64decode(source.split(",", 1)[1]))
 
 
 def test_the_page_shows_scores_checks_messages_and_cell_errors(graded, out):
@@ -260,7 +269,8 @@ def test_markdown_links_plots_written_next_to_it(graded, out):
     away = grouped_away(result)
     assert len(links) == sum(len(t.artifacts) for t in result.tests if not t.passed and t.name not in away) > 0
     for link in links:
-        assert (page.parent / link).read_bytes().startswith(PNG)
+        assert link.endswith(".svg")
+        assert_curve_picture((page.parent / link).read_bytes())
     for test in result.tests:  # titles written as Markdown text: they render as themselves
         assert markdown_text(test.name.split(": ", 1)[1]) in text
 
@@ -269,7 +279,7 @@ def test_rewriting_feedback_removes_plots_of_an_earlier_grading(graded, tmp_path
     assignment, result = graded["always-good"]
     write_feedback(tmp_path, result, assignment)
     pictures = feedback_path(tmp_path, "always-good", ".files")
-    assert list(pictures.glob("*.png"))
+    assert list(pictures.glob("*.svg"))
     plain = SubmissionResult(result.submission, result.assignment,
                              [Check(t.name, t.function, t.score, t.max_score, t.passed, t.output, t.visibility)
                               for t in result.tests], result.cells)
@@ -390,7 +400,7 @@ def test_the_notebook_copy_has_feedback_under_each_graded_definition(graded, tmp
     descent = next(cell for cell in added if "Feedback on `gradient_descent`" in cell.source)
     links = re.findall(r"\(attachment:([^)]+)\)", descent.source)
     assert links and set(links) == set(descent.attachments)
-    assert base64.b64decode(descent.attachments[links[0]]["image/png"]).startswith(PNG)
+    assert_curve_picture(base64.b64decode(descent.attachments[links[0]]["image/svg+xml"]))
 
 
 def test_no_notebook_copy_for_a_file_that_is_not_a_notebook(tmp_path):

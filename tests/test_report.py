@@ -9,6 +9,7 @@ import shutil
 import statistics
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -63,7 +64,9 @@ def test_the_report_is_self_contained_with_a_histogram_per_function(page):
     functions = load_assignment("gradient-descent", COURSE).functions
     assert len(sources) == 1 + len(functions)  # the total score, then each function
     for source in sources:
-        assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG")
+        assert source.startswith("data:image/svg+xml;base64,")
+        histogram = ElementTree.fromstring(base64.b64decode(source.split(",", 1)[1]))
+        assert len(histogram.findall(".//{http://www.w3.org/2000/svg}rect")) > 2  # bars beyond background and frame
     for function in functions:
         assert f"{function} (out of " in page
 

@@ -39,7 +39,7 @@ def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, 
     from autograder.grader.feedback.html import render_html
     from autograder.grader.feedback.markdown import render_markdown
     from autograder.grader.feedback.notebook import write_feedback_notebook
-    from autograder.grader.feedback.plots import render_png
+    from autograder.grader.feedback.pictures import picture_format, render_picture
 
     view = build_view(result, assignment.title, assignment.functions, visibilities)
     page = feedback_path(out, result.submission, ".html")
@@ -51,11 +51,12 @@ def write_feedback(out: Path, result: SubmissionResult, assignment: Assignment, 
     images: dict[int, bytes | None] = {}
     links: dict[int, str] = {}
     for number, artifact in enumerate((a for check in view.checks for a in check.artifacts), start=1):
-        png = images[id(artifact)] = render_png(artifact)
-        if png is not None:
+        picture = images[id(artifact)] = render_picture(artifact)
+        if picture is not None:
             pictures.mkdir(exist_ok=True)
-            (pictures / f"plot-{number}.png").write_bytes(png)
-            links[id(artifact)] = quote(f"{pictures.name}/plot-{number}.png")  # ids may hold spaces
+            name = f"plot-{number}{picture_format(picture)[1]}"
+            (pictures / name).write_bytes(picture)
+            links[id(artifact)] = quote(f"{pictures.name}/{name}")  # ids may hold spaces
     _write_text(page, render_html(view, images))
     _write_text(notes, render_markdown(view, links))
     annotated = feedback_path(out, result.submission, ".ipynb")

@@ -1,4 +1,4 @@
-"""A submission's feedback as Markdown; plots are PNG files next to it (``<id>.files/plot-N.png``)."""
+"""A submission's feedback as Markdown; plots are picture files next to it (``<id>.files/plot-N.svg``)."""
 
 from __future__ import annotations
 

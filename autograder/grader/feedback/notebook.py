@@ -18,6 +18,7 @@ import nbformat
 
 from autograder.grader.escaping import markdown_text
 from autograder.grader.feedback.markdown import check_lines
+from autograder.grader.feedback.pictures import picture_format
 from autograder.grader.feedback.view import FeedbackView, FunctionView, function_score_text, score_text
 from autograder.grader.notebook import MAX_NOTEBOOK_BYTES
 from autograder.worker.cells import to_python
@@ -96,10 +97,11 @@ def _function_cell(function: FunctionView, images: dict[int, bytes | None]) -> n
     attachments: dict[str, dict[str, str]] = {}
     for check in function.checks:
         for artifact in check.artifacts:
-            png = images.get(id(artifact))
-            if png:
-                name = f"plot-{len(attachments) + 1}.png"
-                attachments[name] = {"image/png": base64.b64encode(png).decode("ascii")}
+            picture = images.get(id(artifact))
+            if picture:
+                mime, suffix = picture_format(picture)
+                name = f"plot-{len(attachments) + 1}{suffix}"
+                attachments[name] = {mime: base64.b64encode(picture).decode("ascii")}
                 links[id(artifact)] = f"attachment:{name}"
     lines = [f"### Feedback on `{function.name}`: {score_text(function.score, function.max_score)}", ""]
     for check in function.checks:

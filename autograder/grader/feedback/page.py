@@ -11,6 +11,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from autograder.grader.feedback.pictures import picture_format, render_picture
 from autograder.grader.feedback.summaries import describe, table
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -62,9 +63,10 @@ def document(title: str, body: str) -> str:
             "</body>\n</html>\n")
 
 
-def image(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
+def image(picture: bytes, alt: str) -> str:
+    """A picture inline, through <img>: a browser runs no script in an SVG shown this way."""
+    data = base64.b64encode(picture).decode("ascii")
+    return f'<img src="data:{picture_format(picture)[0]};base64,{data}" alt="{escape(alt)}">'
 
 
 def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = (),
@@ -80,17 +82,14 @@ def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Se
     return f"<table>\n{thead}<tbody>\n{body}\n</tbody>\n</table>"
 
 
-def figure(artifact: dict[str, Any], png: bytes | None = None, caption: str | None = None) -> str:
+def figure(artifact: dict[str, Any], picture: bytes | None = None, caption: str | None = None) -> str:
     """A plot with its numbers in words underneath (the numbers alone when it cannot be drawn);
     ``caption`` replaces the numbers with a shorter text."""
-    if png is None:
-        # Imported here: matplotlib takes 0.3 s to import, which `check` and `--help` need not pay.
-        from autograder.grader.feedback.plots import render_png
-
-        png = render_png(artifact)
+    if picture is None:
+        picture = render_picture(artifact)
     lines = describe(artifact)
     title = str(artifact.get("title", "plot"))
-    picture = image(png, f"{title}. " + "; ".join(lines)) if png else f"<h3>{escape(title)}</h3>"
+    shown = image(picture, f"{title}. " + "; ".join(lines)) if picture else f"<h3>{escape(title)}</h3>"
     grid = table(artifact)
     if caption is not None:
         caption = f"<p>{escape(caption)}</p>"
@@ -98,7 +97,7 @@ def figure(artifact: dict[str, Any], png: bytes | None = None, caption: str | No
         caption = html_table(grid[0], grid[1], numeric=range(1, len(grid[0])))
     else:
         caption = "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
-    return f"<figure>{picture}<figcaption>{caption}</figcaption></figure>"
+    return f"<figure>{shown}<figcaption>{caption}</figcaption></figure>"
 
 
 def meter(score: float, max_score: float) -> str:
