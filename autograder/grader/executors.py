@@ -42,8 +42,9 @@ class GradingTask:
 def run_task(task: GradingTask) -> SubmissionResult:
     """Grade one submission; runs in a grading process (this one, a pool process, a Dask worker).
 
-    Feedback pages are drawn here too when asked: rendering plots costs as much as grading, so it
-    belongs in the parallel grading processes, not in the batch process that stores results.
+    Feedback pages are written here too when asked (three files per submission, and the submitted notebook
+    read again for its annotated copy): work for the parallel grading processes, not for the batch process
+    that stores results.
     """
     assignment = load_assignment(task.slug, Path(task.course))
     result = grade_notebook(Path(task.path), task.submission, assignment, problem=task.problem)

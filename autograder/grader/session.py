@@ -99,7 +99,9 @@ def _largest_array(value: Any, depth: int = 0) -> int:
     if isinstance(value, dict):
         return max((_largest_array(item, depth + 1) for item in value.values()), default=0)
     if isinstance(value, list | tuple):
-        return max((_largest_array(item, depth + 1) for item in value), default=0)
+        # Lists of plain numbers (a run's losses, thousands of them) hold no array: skipped at C speed.
+        return max((_largest_array(item, depth + 1) for item in value if type(item) not in _PLAIN_NUMBERS),
+                   default=0)
     return 0
 
 
@@ -117,7 +119,8 @@ def arrays_to_name(value: Any, found: dict[str, np.ndarray] | None = None, depth
             arrays_to_name(item, found, depth + 1)
     elif depth <= 8 and isinstance(value, list | tuple):
         for item in value:
-            arrays_to_name(item, found, depth + 1)
+            if type(item) not in _PLAIN_NUMBERS:
+                arrays_to_name(item, found, depth + 1)
     return found
 
 

@@ -88,6 +88,13 @@ def _checks_stand_in() -> types.ModuleType:
     return module
 
 
+def install_stand_ins() -> None:
+    """Make ``import otter`` and ``from autograder.student import Notebook`` give the stand-ins above in
+    this process, so a notebook's set-up cell runs during grading without either."""
+    sys.modules["otter"] = _otter_stand_in()
+    sys.modules["autograder.student"] = _checks_stand_in()
+
+
 class GraderCallback:
     """A function that lives in the grader; calling it asks the grader over the channel.
 
@@ -166,8 +173,7 @@ class WorkerServer:
     def load(self, cells: list[list[Any]], problems_source: str | None, packages: list[str]) -> None:
         if problems_source:
             exec(compile(problems_source, "<problems>", "exec"), self.problems.__dict__)
-        sys.modules["otter"] = _otter_stand_in()
-        sys.modules["autograder.student"] = _checks_stand_in()
+        install_stand_ins()
         imports.install([str(name) for name in packages])
         self.figures.watch_show()
         reports = []

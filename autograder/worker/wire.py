@@ -123,23 +123,27 @@ def fingerprint(array: np.ndarray) -> str:
 # --------------------------------------------------------------------------------------------- encode
 def encode(op: str, data: Any, *, encode_object: ObjectEncoder | None = None,
            limits: Limits = DEFAULT_LIMITS, sent: frozenset[str] | None = None) -> bytes:
-    """Serialise one message into a frame.
+    """Serialise one message into a frame: in the compact binary form (:mod:`autograder.worker.compact`)
+    when its values allow it, else in the JSON form (:func:`encode_json`).
 
     ``encode_object`` may turn extra types into ``(tag, value)``; the value is encoded in turn.
     ``sent`` holds the fingerprints of the arrays the other side sent in the current call: an array (of at
-    least ``NAMED_ARRAY_SIZE`` entries) with one of them travels as ``{"$sent": fingerprint}``.
-    A callback's frames go in the compact binary form when their values allow it (see
-    :mod:`autograder.worker.compact`), the JSON form otherwise.
+    least ``NAMED_ARRAY_SIZE`` entries) with one of them travels by its fingerprint.
     """
-    if op in compact.OPS and encode_object is None:
-        try:
-            body = compact.encode_body(op, data, max_depth=limits.max_depth, max_array_bytes=limits.max_array_bytes,
-                                       sent=sent, fingerprint=fingerprint, named_size=NAMED_ARRAY_SIZE)
-        except compact.NotCompact:
-            pass
-        else:
-            if _len(body) <= limits.max_json_bytes:
-                return _HEADER.pack(COMPACT_MAGIC, _len(body), 0) + body
+    try:
+        body = compact.encode_body(op, data, max_depth=limits.max_depth, max_bytes=limits.max_json_bytes,
+                                   max_array_bytes=limits.max_array_bytes, sent=sent, fingerprint=fingerprint,
+                                   named_size=NAMED_ARRAY_SIZE, encode_object=encode_object)
+    except compact.NotCompact:
+        return encode_json(op, data, encode_object=encode_object, limits=limits, sent=sent)
+    if _len(body) > limits.max_json_bytes:
+        return encode_json(op, data, encode_object=encode_object, limits=limits, sent=sent)
+    return _HEADER.pack(COMPACT_MAGIC, _len(body), 0) + body
+
+
+def encode_json(op: str, data: Any, *, encode_object: ObjectEncoder | None = None,
+                limits: Limits = DEFAULT_LIMITS, sent: frozenset[str] | None = None) -> bytes:
+    """Serialise one message into a frame of the JSON form (what :func:`encode` falls back to)."""
     arrays: list[bytes] = []
     document = {"op": op, "data": _to_json(data, arrays, 0, encode_object, limits, sent)}
     text = _dumps(document, separators=(",", ":"), allow_nan=True).encode("utf-8")
@@ -252,7 +256,8 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
     if magic == COMPACT_MAGIC:
         try:
             return compact.decode_body(text, max_depth=limits.max_depth, max_ndim=limits.max_ndim,
-                                       max_nodes=limits.max_nodes, max_elements=limits.max_elements, sent=sent)
+                                       max_nodes=limits.max_nodes, max_elements=limits.max_elements, sent=sent,
+                                       decode_tag=decode_tag)
         except (compact.CompactError, struct.error) as error:
             raise ProtocolError(str(error)) from None
     try:
