@@ -225,6 +225,20 @@ def pipe_round_trip(count: int = 20_000) -> float:
     return (parent + usage.ru_utime + usage.ru_stime) / count
 
 
+def named_costs() -> dict[str, tuple[float, float]]:
+    """Section 5: each removed cost, before and after, timed side by side (benchmarks/named_costs.py)."""
+    from autograder.grader.assignment import load_assignment
+    from autograder.grader.inprocess import InProcessSession
+    from benchmarks import named_costs as costs
+
+    log("5. named costs, before and after, side by side")
+    sessions = {}
+    for slug in notebooks.slugs():
+        cells = list(enumerate(notebooks.reference_cells(notebooks.reference_module(slug)), start=2))
+        sessions[slug] = (load_assignment(slug, ROOT), lambda cells=cells: InProcessSession.from_cells(cells))
+    return {**costs.suite_costs(sessions), **costs.frame_costs(), **costs.picture_costs(), **costs.seed_cost()}
+
+
 # ------------------------------------------------------------------------------------------- floor
 def floor(work: Path) -> dict:
     """The batch's own notebooks graded in this process, CPU per notebook: the floor of the suites' work.
@@ -542,6 +556,16 @@ def render(arguments: argparse.Namespace, sizes: Sizes, results: dict, started: 
                     f"({growth:+.0f} MiB in all; {per_thousand:+.1f} MiB per 1,000 notebooks after the first "
                     f"{steady_done}); peak {four['grader_max'] / 1024:.0f} MiB writing the report at the end",
                     "yes" if abs(per_thousand) < 5 else "no"])
+    # 5
+    out += ["## 5. Named costs, before and after, side by side", "",
+            "Each cost the performance work removed, timed in this run both ways (`benchmarks/named_costs.py`): "
+            "the before is still in the code (a suite collected afresh with no reference result kept, the JSON "
+            "form of a frame, an array sent back by value, matplotlib's PNG, numpy's global RNG never built), so "
+            "the ratio is measured, not remembered. Suites run in-process on the reference notebook; frames are "
+            "encoded and decoded in this process; the seed is timed in fresh interpreters.", ""]
+    rows = [[name, f"{before * 1000:.3f} ms", f"{after * 1000:.3f} ms", f"{before / after:.1f}x"]
+            for name, (before, after) in results["named"].items()]
+    out += [table(["cost", "before", "after", "before / after"], rows), ""]
     return "\n".join([*out[:6], "## Goals", "", table(["goal", "target", "measured", "met"], summary), "", *out[6:]])
 
 
@@ -578,7 +602,7 @@ def main() -> None:
         results["floor"] = floor(work)
         results["cold"] = cold_start(work, sizes.cold_rounds)
         results.update({"fixed": fixed_cost(work, sizes), "suites": suite_overhead(sizes),
-                        "round_trip": pipe_round_trip(), "memory": memory(work, sizes)})
+                        "round_trip": pipe_round_trip(), "named": named_costs(), "memory": memory(work, sizes)})
         done.set()
         try:
             report = render(arguments, sizes, results, started, loads or [os.getloadavg()[0]])

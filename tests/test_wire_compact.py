@@ -69,7 +69,7 @@ def test_values_the_compact_form_does_not_carry_go_as_json_and_keep_their_meanin
 
 
 def test_an_array_the_grader_sent_comes_back_by_fingerprint_and_only_then():
-    X = np.arange(64.0).reshape(16, 4)
+    X = np.arange(float(wire.NAMED_ARRAY_SIZE)).reshape(-1, 4)
     digest = wire.fingerprint(X)
     frame = wire.encode("callback", [1, [X], {}], sent=frozenset({digest}))
     assert frame.startswith(wire.COMPACT_MAGIC) and len(frame) < X.nbytes
@@ -79,6 +79,8 @@ def test_an_array_the_grader_sent_comes_back_by_fingerprint_and_only_then():
         wire.decode_frame(frame, sent={})
     with pytest.raises(wire.ProtocolError, match="not allowed here"):
         wire.decode_frame(frame)  # no arrays sent in this direction: the tag is not allowed
+    small = X[:4]  # below the size where hashing pays: its bytes, even though the grader sent it
+    assert len(wire.encode("callback", [1, [small], {}], sent=frozenset({wire.fingerprint(small)}))) > small.nbytes
 
 
 FORGED = {

@@ -58,9 +58,10 @@ _ARRAY_LENGTH = struct.Struct(">Q")
 # can carry code (object arrays) or structure (records).
 _NUMERIC_KINDS = frozenset("biuf")
 SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline, as base64 of their bytes
-# Arrays of at least this many entries that the other side sent in the current call go back by name ($sent):
-# below it, the digest costs more than the bytes.
-NAMED_ARRAY_SIZE = 16
+# Arrays of at least this many entries that the other side sent in the current call go back by name (their
+# fingerprint): below it, hashing costs more than sending the bytes in the compact form (measured: 1,000
+# numbers 28 us by value, 31 us by name; 100,000 numbers 2.5 ms by value, 0.6 ms by name).
+NAMED_ARRAY_SIZE = 1 << 15
 
 # Bound before any student code runs (see the module's docstring).
 _ndarray, _generic = np.ndarray, np.generic
