@@ -343,7 +343,7 @@ def _numeric_dtype(code: Any, what: str) -> np.dtype:
     if isinstance(code, str) and len(code) <= 4:
         try:
             dtype = np.dtype(code)
-        except (TypeError, ValueError):
+        except Exception:  # any: np.dtype raises SyntaxError for ",u2", and DeprecationWarning for "a1" under -W error
             dtype = None
     if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise ProtocolError(f"the frame holds {what} of an unusable dtype {str(code)[:8]!r}")
@@ -431,7 +431,11 @@ def _own_npy(blob: bytes, limits: Limits) -> np.ndarray | None:
     data = memoryview(blob)[10 + header_length:]
     if _len(data) != math.prod(shape) * dtype.itemsize:
         raise ProtocolError("the frame holds an array whose shape and bytes disagree")
-    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()  # writable, as np.load's would be
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    except ValueError:  # an empty array whose other dimensions overflow numpy's sizes: (0, 10**11, 10**11)
+        raise ProtocolError("the frame holds an array of an impossible shape") from None
+    return array.copy()  # writable, as np.load's would be
 
 
 def _read_frame(read_exactly: Callable[[int], bytes], limits: Limits) -> tuple[bytes, bytes, list[bytes]]:
