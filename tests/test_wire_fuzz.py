@@ -6,8 +6,10 @@ Everything is seeded: a failure names its seed and input, and reruns the same wa
 
 from __future__ import annotations
 
+import io
 import json
 import random
+import re
 import signal
 import struct
 import tracemalloc
@@ -426,3 +428,58 @@ def test_regression_a_dtype_code_numpy_chokes_on_is_refused(code: str, make_fram
 def json_frame(data: Any) -> bytes:
     document = json.dumps({"op": "callback_return", "data": data}).encode()
     return struct.pack(">4sII", wire.MAGIC, len(document), 0) + document
+
+
+@pytest.mark.parametrize("shape", [(10**8,), (2**31,), (4 * 10**10,), (2**20, 2**20)])
+def test_regression_a_npy_header_claiming_gigabytes_is_refused_without_reserving_them(shape, traced_memory):
+    # np.load allocated the declared shape before reading: a 4 KB frame had it reserve 16 GB for (2**31,).
+    header = f"{{'descr': '<f8', 'fortran_order': True, 'shape': {shape}, }}"  # not the writer's own form
+    padded = header + " " * (64 - (10 + len(header) + 1) % 64) + "\n"
+    blob = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(padded)) + padded.encode("latin1") + b"\0" * 4096
+    got = decode_hostile(npy_frame(blob), wire.DEFAULT_LIMITS, measure=True)
+    assert isinstance(got, wire.ProtocolError) and "disagree" in str(got)
+
+
+def npy_frame(*blobs: bytes) -> bytes:
+    document = json.dumps({"op": "callback_return", "data": [{"$array": i} for i in range(len(blobs))]}).encode()
+    parts = [struct.pack(">4sII", wire.MAGIC, len(document), len(blobs)), document]
+    for blob in blobs:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    return b"".join(parts)
+
+
+def test_a_foreign_npy_array_that_matches_its_header_still_arrives():
+    buffer = io.BytesIO()
+    np.save(buffer, np.asfortranarray(np.arange(12.0).reshape(3, 4)), allow_pickle=False)  # np.load reads this one
+    _, (got,) = wire.decode_frame(npy_frame(buffer.getvalue()))
+    assert np.array_equal(got, np.arange(12.0).reshape(3, 4))
+
+
+def test_mutated_npy_payloads_decode_to_plain_data_or_protocol_error_in_bounded_memory(traced_memory):
+    """The JSON form's arrays: this module's own .npy form and numpy's (read by np.load), with mutated headers."""
+    rng = random.Random(9)
+    blobs = []
+    for array in (np.arange(300.0), np.ones((20, 30), dtype=np.int32), np.zeros((0, 5)), np.array(2.5),
+                  np.asfortranarray(np.ones((17, 19)))):
+        blobs.append(wire._npy_bytes(np.ascontiguousarray(array)))
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        blobs.append(buffer.getvalue())
+    headers = [b"(0, 999999999999, 999999999999)", b"(2147483648,)", b"(-1,)", b"(300,)", b"()", b"(1,)*9",
+               b"'<f8'", b"'|O'", b"'<c16'", b"True", b"False", b"[('a', '<f8')]"]
+    outcomes = {"value": 0, "refused": 0}
+    with time_limit(20):
+        for _ in range(1500):
+            blob = bytearray(rng.choice(blobs))
+            if rng.random() < 0.5:  # rewrite a field of the header, keeping its length field honest or not
+                end = blob.index(b"\n")
+                text = bytes(blob[10:end])
+                field = rng.choice([rb"\(.*?\)", rb"'[<>|][a-z][0-9]+'", rb"True|False"])
+                text = re.sub(field, lambda _: rng.choice(headers), text, count=1)
+                blob[10:end] = text
+                if rng.random() < 0.7:
+                    blob[8:10] = struct.pack("<H", len(text) + 1)  # the header through its newline
+            mutated = mutate(bytes(blob), rng) if rng.random() < 0.5 else bytes(blob)
+            got = decode_hostile(npy_frame(mutated), SMALL if rng.random() < 0.3 else wire.DEFAULT_LIMITS, measure=True)
+            outcomes["refused" if isinstance(got, wire.ProtocolError) else "value"] += 1
+    assert outcomes["value"] > 100 and outcomes["refused"] > 500, outcomes
