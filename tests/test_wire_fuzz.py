@@ -118,9 +118,10 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def decode_hostile(frame: bytes, limits: wire.Limits, *, measure: bool = False) -> Any:
-    """Decode as the grader does (no decode_tag, sent=None); return the value or the ProtocolError. Any other
-    exception fails the test with the frame that caused it."""
+def decode_hostile(frame: bytes, limits: wire.Limits, *, measure: bool = False,
+                   sent: dict[str, np.ndarray] | None = None) -> Any:
+    """Decode as the grader does (no decode_tag; sent=None but in a call's answer); return the value or the
+    ProtocolError. Any other exception fails the test with the frame that caused it."""
     if measure:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
@@ -129,7 +130,7 @@ def decode_hostile(frame: bytes, limits: wire.Limits, *, measure: bool = False) 
         # where the grader runs with -W error.
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            _, value = wire.decode_frame(frame, limits=limits, sent=None)
+            _, value = wire.decode_frame(frame, limits=limits, sent=sent)
     except wire.ProtocolError as error:
         value = error
     except Exception as error:  # the point: report which input got through
@@ -483,3 +484,22 @@ def test_mutated_npy_payloads_decode_to_plain_data_or_protocol_error_in_bounded_
             got = decode_hostile(npy_frame(mutated), SMALL if rng.random() < 0.3 else wire.DEFAULT_LIMITS, measure=True)
             outcomes["refused" if isinstance(got, wire.ProtocolError) else "value"] += 1
     assert outcomes["value"] > 100 and outcomes["refused"] > 500, outcomes
+
+
+def test_mutated_references_to_the_calls_own_arrays_stay_within_the_limits():
+    """A call's answer may name the grader's arrays (tag h, as session.call allows with sent=...): each reference
+    is a copy of the grader's own array, counted against the element limit every time."""
+    data = np.arange(float(wire.NAMED_ARRAY_SIZE))
+    named = {wire.fingerprint(data): data}
+    limits = wire.Limits(max_elements=5 * data.size)
+    frames = [wire.encode("return", value, sent=frozenset(named)) for value in (
+        data, [data, 1.0], (data, {"w": data}), [data] * 5, [data] * 6)]
+    assert all(frame.count(b"h") >= 1 and len(frame) < 2000 for frame in frames)  # by name, not by value
+    assert isinstance(decode_hostile(frames[-1], limits, sent=named), wire.ProtocolError)  # six copies: past it
+    got = decode_hostile(frames[3], limits, sent=named)
+    assert all(np.array_equal(item, data) and item is not data for item in got)
+    rng = random.Random(10)
+    with time_limit(20):
+        for _ in range(2000):
+            frame = rng.choice(frames)
+            decode_hostile(compact_frame(mutate(frame[12:], rng)), limits, sent=named)
