@@ -209,7 +209,11 @@ def _value(body: bytes, position: int, depth: int, budget: list[int], settings: 
         stop = position + size * dtype.itemsize
         if stop > _len(body):
             raise CompactError("the frame ends early")
-        return _frombuffer(body, dtype=dtype, count=size, offset=position).reshape(shape).copy(), stop
+        try:
+            array = _frombuffer(body, dtype=dtype, count=size, offset=position).reshape(shape)
+        except ValueError:  # an empty array whose other dimensions overflow numpy's sizes: (0, 2**32-1, 2**32-1)
+            raise CompactError("the frame holds an array of an impossible shape") from None
+        return array.copy(), stop
     if tag == 0x46:  # F
         (count,) = _COUNT.unpack_from(body, position)
         budget[0] -= count
@@ -304,7 +308,7 @@ def _dtype(body: bytes, position: int) -> tuple[np.dtype, int]:
     if dtype is None:
         try:
             dtype = np.dtype(code.decode("ascii")) if 2 <= length <= 4 else None
-        except (TypeError, ValueError, UnicodeDecodeError):
+        except Exception:  # any: np.dtype raises SyntaxError for ",u2", and DeprecationWarning for "a1" under -W error
             dtype = None
         if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
             raise CompactError("the frame holds numbers of an unusable dtype")

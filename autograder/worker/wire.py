@@ -343,7 +343,7 @@ def _numeric_dtype(code: Any, what: str) -> np.dtype:
     if isinstance(code, str) and len(code) <= 4:
         try:
             dtype = np.dtype(code)
-        except (TypeError, ValueError):
+        except Exception:  # any: np.dtype raises SyntaxError for ",u2", and DeprecationWarning for "a1" under -W error
             dtype = None
     if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise ProtocolError(f"the frame holds {what} of an unusable dtype {str(code)[:8]!r}")
@@ -406,14 +406,28 @@ def _load_array(blob: bytes, limits: Limits) -> np.ndarray:
     if own is not None:
         return own
     try:
-        array = np.load(io.BytesIO(blob), allow_pickle=False)
+        fits = _npy_bytes_match_header(blob)
+        array = np.load(io.BytesIO(blob), allow_pickle=False) if fits else None
     except Exception as error:  # numpy raises several types for malformed headers
         raise ProtocolError(f"the frame holds an unreadable array ({type(error).__name__})") from None
+    if array is None:
+        raise ProtocolError("the frame holds an unreadable array: its header's shape and its bytes disagree")
     if not isinstance(array, np.ndarray) or array.dtype.kind not in _NUMERIC_KINDS:
         raise ProtocolError("the frame holds an array that is not numeric")
     if array.ndim > limits.max_ndim:
         raise ProtocolError(f"the frame holds an array with more than {limits.max_ndim} dimensions")
     return array
+
+
+def _npy_bytes_match_header(blob: bytes) -> bool:
+    """Whether a ``.npy`` blob holds exactly the bytes its header declares. Checked before np.load, which
+    allocates the declared shape before reading a byte: a header of a hundred bytes claiming ``(2**31,)`` made
+    it reserve 16 GB (and try 320 GB for ``(4 * 10**10,)``) before it found the data missing."""
+    stream = io.BytesIO(blob)
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)
+    return math.prod(shape) * dtype.itemsize == _len(blob) - stream.tell()
 
 
 def _own_npy(blob: bytes, limits: Limits) -> np.ndarray | None:
@@ -431,7 +445,11 @@ def _own_npy(blob: bytes, limits: Limits) -> np.ndarray | None:
     data = memoryview(blob)[10 + header_length:]
     if _len(data) != math.prod(shape) * dtype.itemsize:
         raise ProtocolError("the frame holds an array whose shape and bytes disagree")
-    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()  # writable, as np.load's would be
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    except ValueError:  # an empty array whose other dimensions overflow numpy's sizes: (0, 10**11, 10**11)
+        raise ProtocolError("the frame holds an array of an impossible shape") from None
+    return array.copy()  # writable, as np.load's would be
 
 
 def _read_frame(read_exactly: Callable[[int], bytes], limits: Limits) -> tuple[bytes, bytes, list[bytes]]:
