@@ -10,17 +10,17 @@ import io
 import json
 import random
 import re
-import signal
 import struct
 import tracemalloc
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 import pytest
 
+from autograder.grader.alarms import raise_after
 from autograder.worker import wire
 from tests.test_wire import VALUES_OF_EVERY_KIND, receive_raw
 
@@ -99,23 +99,9 @@ class Hang(Exception):
     pass
 
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float) -> AbstractContextManager[None]:
     """Fail instead of hanging (a decoder loop a forged count could make endless)."""
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def expire(signum, frame):
-        raise Hang(f"decoding took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return raise_after(seconds, lambda: Hang(f"decoding took more than {seconds} s"))
 
 
 def decode_hostile(frame: bytes, limits: wire.Limits, *, measure: bool = False,
