@@ -147,7 +147,7 @@ def dtype_code(dtype: np.dtype) -> bytes:
     code = _codes.get(dtype)
     if code is not None:
         return code
-    if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+    if not is_numeric(dtype):
         raise NotCompact("dtype")  # the JSON form turns object arrays of numbers into numbers, or refuses
     text = dtype.str.encode("ascii")
     code = bytes((_len(text),)) + text
@@ -298,23 +298,41 @@ def _text(body: bytes, position: int) -> tuple[str, int]:
         raise CompactError("the frame holds text that is not UTF-8") from None
 
 
-_known_dtypes: dict[bytes, np.dtype] = {}  # dtype codes already checked: a handful ("<f8", "<i8", "|b1")
+def is_numeric(dtype: np.dtype) -> bool:
+    """Booleans, signed and unsigned integers and floats: everything a numeric answer needs, nothing that can
+    carry code (object arrays) or structure (records, sub-arrays)."""
+    return dtype.kind in _NUMERIC_KINDS and dtype.fields is None and dtype.subdtype is None
+
+
+def numeric_dtype(code: Any) -> np.dtype | None:
+    """The numeric dtype a code read from the other side names (``"<f8"``), or None for anything else; both
+    forms of a frame read their dtypes through here. Each code is parsed once (a frame holds a handful)."""
+    known = _known_dtypes.get(code) if _type(code) is _str else None
+    if known is not None:
+        return known
+    if _type(code) is not _str or _len(code) > 4:
+        return None
+    try:
+        dtype = np.dtype(code)
+    except Exception:  # any: np.dtype raises SyntaxError for ",u2", and DeprecationWarning for "a1" under -W error
+        return None
+    if not is_numeric(dtype):
+        return None
+    if _len(_known_dtypes) < 64:
+        _known_dtypes[code] = dtype
+    return dtype
+
+
+_known_dtypes: dict[str, np.dtype] = {}
 
 
 def _dtype(body: bytes, position: int) -> tuple[np.dtype, int]:
     length = body[position]
-    code = body[position + 1:position + 1 + length]
-    dtype = _known_dtypes.get(code)
+    stop = position + 1 + length
+    dtype = numeric_dtype(body[position + 1:stop].decode("ascii", "replace"))
     if dtype is None:
-        try:
-            dtype = np.dtype(code.decode("ascii")) if 2 <= length <= 4 else None
-        except Exception:  # any: np.dtype raises SyntaxError for ",u2", and DeprecationWarning for "a1" under -W error
-            dtype = None
-        if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-            raise CompactError("the frame holds numbers of an unusable dtype")
-        if _len(_known_dtypes) < 64:
-            _known_dtypes[code] = dtype
-    return dtype, position + 1 + length
+        raise CompactError("the frame holds numbers of an unusable dtype")
+    return dtype, stop
 
 
 _KEY_TYPES = frozenset({type(None), bool, int, float, str})

@@ -54,9 +54,6 @@ MAGIC = b"AGW1"
 COMPACT_MAGIC = b"AGC1"  # a frame in the binary form of autograder.worker.compact (no arrays after it)
 _HEADER = struct.Struct(">4sII")
 _ARRAY_LENGTH = struct.Struct(">Q")
-# Booleans, signed and unsigned integers and floats: everything a numeric answer needs, nothing that
-# can carry code (object arrays) or structure (records).
-_NUMERIC_KINDS = frozenset("biuf")
 SMALL_ARRAY_SIZE = 256  # arrays up to this many entries travel inline, as base64 of their bytes
 # Arrays of at least this many entries that the other side sent in the current call go back by name (their
 # fingerprint): below it, hashing costs more than sending the bytes in the compact form (measured: 1,000
@@ -135,9 +132,7 @@ def encode(op: str, data: Any, *, encode_object: ObjectEncoder | None = None,
         body = compact.encode_body(op, data, max_depth=limits.max_depth, max_bytes=limits.max_json_bytes,
                                    max_array_bytes=limits.max_array_bytes, sent=sent, fingerprint=fingerprint,
                                    named_size=NAMED_ARRAY_SIZE, encode_object=encode_object)
-    except compact.NotCompact:
-        return encode_json(op, data, encode_object=encode_object, limits=limits, sent=sent)
-    if _len(body) > limits.max_json_bytes:
+    except compact.NotCompact:  # another kind of value, or over the compact form's size
         return encode_json(op, data, encode_object=encode_object, limits=limits, sent=sent)
     return _HEADER.pack(COMPACT_MAGIC, _len(body), 0) + body
 
@@ -165,13 +160,13 @@ def _to_json(value: Any, arrays: list[bytes], depth: int, encode_object: ObjectE
     if value is None or kind is _bool or kind is _str or kind is _int or kind is _float:
         return value
     if _isinstance(value, _generic):
-        if value.dtype.kind not in _NUMERIC_KINDS:
+        if not compact.is_numeric(value.dtype):
             raise EncodeError(f"a numpy value of dtype {value.dtype} cannot be sent; use numbers")
         return {"$scalar": [value.dtype.str, _b64encode(_tobytes(_array(value))).decode("ascii")]}
     if _isinstance(value, _ndarray):
         if value.dtype.kind == "O":
             value = _numbers_from_objects(value)
-        if value.dtype.kind not in _NUMERIC_KINDS:
+        if not compact.is_numeric(value.dtype):
             raise EncodeError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
         if value.ndim > limits.max_ndim:
             raise EncodeError(f"an array with more than {limits.max_ndim} dimensions cannot be sent")
@@ -259,7 +254,7 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
             return compact.decode_body(text, max_depth=limits.max_depth, max_ndim=limits.max_ndim,
                                        max_nodes=limits.max_nodes, max_elements=limits.max_elements, sent=sent,
                                        decode_tag=decode_tag)
-        except (compact.CompactError, struct.error) as error:
+        except compact.CompactError as error:
             raise ProtocolError(str(error)) from None
     try:
         document = json.loads(text.decode("utf-8"))
@@ -332,23 +327,10 @@ def decode(text: bytes, arrays: list[bytes], *, decode_tag: TagDecoder | None = 
 
 
 _JSON_SCALARS = frozenset({type(None), bool, int, float, str})
-_known_dtypes: dict[str, np.dtype] = {}  # dtype codes already checked: a handful ("<f8", "<i8", "|b1")
-
-
 def _numeric_dtype(code: Any, what: str) -> np.dtype:
-    known = _known_dtypes.get(code) if type(code) is str else None
-    if known is not None:
-        return known
-    dtype = None
-    if isinstance(code, str) and len(code) <= 4:
-        try:
-            dtype = np.dtype(code)
-        except Exception:  # any: np.dtype raises SyntaxError for ",u2", and DeprecationWarning for "a1" under -W error
-            dtype = None
-    if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+    dtype = compact.numeric_dtype(code)
+    if dtype is None:
         raise ProtocolError(f"the frame holds {what} of an unusable dtype {str(code)[:8]!r}")
-    if len(_known_dtypes) < 64:
-        _known_dtypes[code] = dtype
     return dtype
 
 
@@ -412,7 +394,7 @@ def _load_array(blob: bytes, limits: Limits) -> np.ndarray:
         raise ProtocolError(f"the frame holds an unreadable array ({type(error).__name__})") from None
     if array is None:
         raise ProtocolError("the frame holds an unreadable array: its header's shape and its bytes disagree")
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in _NUMERIC_KINDS:
+    if not isinstance(array, np.ndarray) or not compact.is_numeric(array.dtype):
         raise ProtocolError("the frame holds an array that is not numeric")
     if array.ndim > limits.max_ndim:
         raise ProtocolError(f"the frame holds an array with more than {limits.max_ndim} dimensions")
