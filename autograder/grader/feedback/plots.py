@@ -1,5 +1,9 @@
 """Artifacts drawn as PNG images with matplotlib's Agg renderer (runs in the grading process only).
 
+Feedback and reports draw curves, panels and bars as SVG (:mod:`autograder.grader.feedback.svg_plots`);
+here a student's own figure is redrawn, and the curve, panel and bar drawings stay as the measured
+"before" of the benchmark's section 5 (``benchmarks/named_costs.py``).
+
 Figures are built with ``matplotlib.figure.Figure`` and an Agg canvas directly, not with pyplot, so
 no global backend is switched and nothing depends on a display.
 """
@@ -17,10 +21,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from autograder.grader.artifacts import Number, as_float
+from autograder.grader.feedback.svg_plots import OTHERS, STUDENT  # one palette for both renderers
 
 DPI = 96
-STUDENT = "#1f5fbf"
-OTHERS = ["#4d4d4d", "#d9730d", "#2a9d4a", "#8e44ad", "#c0392b", "#7f8c8d", "#16a085"]
 STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1)), "-"]
 
 
