@@ -71,8 +71,8 @@ _isinstance, _type, _len, _list, _tuple, _dict = isinstance, type, len, list, tu
 _int, _float, _bool, _str = int, float, bool, str
 _np_bool, _np_integer, _np_floating = np.bool_, np.integer, np.floating
 
-TagDecoder = Callable[[str, Any, Callable[[Any], Any]], Any]
-ObjectEncoder = Callable[[Any], "tuple[str, Any] | None"]
+TagDecoder = compact.TagDecoder  # both forms of a frame hand tags to and from their callers the same way
+ObjectEncoder = compact.ObjectEncoder
 
 
 class ProtocolError(Exception):
